@@ -1,0 +1,35 @@
+/// A failure of the store itself, as opposed to an answer such as "not found".
+///
+/// The HTTP layer answers `.unavailable` and `.timeout` with 503 and `Retry-After`.
+public struct SessionStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    private enum Code: Hashable, Sendable {
+        case unavailable
+        case timeout
+        case duplicateID
+    }
+
+    private let code: Code
+    /// What happened, for logs; never contains session data.
+    public let detail: String
+
+    private init(_ code: Code, _ detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
+    /// The store cannot be reached or refused the command.
+    public static func unavailable(_ detail: String) -> SessionStoreError { .init(.unavailable, detail) }
+    /// The store did not answer in time.
+    public static func timeout(_ detail: String) -> SessionStoreError { .init(.timeout, detail) }
+    /// `insert` found a live session with the same id.
+    public static let duplicateID = SessionStoreError(.duplicateID, "a session with this id exists")
+
+    /// Whether the store is unusable right now (unavailable or timed out): worth a retry later.
+    public var isTransient: Bool { code == .unavailable || code == .timeout }
+
+    /// Compares the kind only.
+    public static func == (lhs: SessionStoreError, rhs: SessionStoreError) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+
+    public var description: String { "\(code): \(detail)" }
+}

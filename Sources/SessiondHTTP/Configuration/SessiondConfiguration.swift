@@ -1,0 +1,111 @@
+import Logging
+import NIOCore
+import SessionCore
+
+/// Everything `sessiond` needs to run, resolved from flags, environment and defaults.
+public struct SessiondConfiguration: Sendable {
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable { case text, json }
+    /// Which store keeps the sessions.
+    public enum StoreKind: String, Sendable { case memory }
+
+    public var host: String
+    public var port: Int
+    public var store: StoreKind
+    public var lifetimes: LifetimePolicy
+    public var limits: RequestLimits
+    public var idleTimeout: TimeAmount
+    public var sweepInterval: Duration
+    public var threads: Int
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+
+    /// Resolves each `Setting`: the flag's value when given, else the environment variable,
+    /// else the default.
+    ///
+    /// - Parameters:
+    ///   - flags: values given on the command line, by setting.
+    ///   - environment: the process environment (only `SESSIOND_*` names are read).
+    ///   - coreCount: the default for `threads`.
+    /// - Throws: `ConfigurationError` naming the setting, where its value came from, and what
+    ///   is accepted, for the first value that does not parse.
+    public static func resolve(
+        flags: [Setting: String], environment: [String: String], coreCount: Int
+    ) throws(ConfigurationError) -> SessiondConfiguration {
+        let reader = SettingReader(flags: flags, environment: environment)
+        let store: StoreKind = try reader.value(.store, expected: "memory") { StoreKind(rawValue: $0) }
+        let logLevel: Logger.Level = try reader.value(.logLevel, expected: "trace, debug, info, notice, warning, error or critical") {
+            Logger.Level(rawValue: $0)
+        }
+        let logFormat: LogFormat = try reader.value(.logFormat, expected: "text or json") { LogFormat(rawValue: $0) }
+        let duration = "a positive duration: seconds, or a number with s, m, h or d (90s, 30m, 12h, 31d)"
+        let standard = try reader.value(.lifetime, expected: duration, DurationText.milliseconds)
+        let permanent = try reader.value(.permanentLifetime, expected: duration, DurationText.milliseconds)
+        let absolute = try reader.optionalValue(.absoluteLifetime, expected: duration + ", or off", parseOptionalDuration)
+        let idle = try reader.value(.idleTimeout, expected: duration, DurationText.milliseconds)
+        let sweep = try reader.value(.sweepInterval, expected: duration, DurationText.milliseconds)
+        let port = try reader.value(.port, expected: "a port number from 0 to 65535") { Int($0).flatMap { (0...65_535).contains($0) ? $0 : nil } }
+        let maxBody = try reader.value(.maxBodyBytes, expected: "a whole number of bytes from 2 to 16777216") {
+            Int($0).flatMap { (2...16_777_216).contains($0) ? $0 : nil }
+        }
+        let maxDepth = try reader.value(.maxDataDepth, expected: "a whole number from 1 to 512") { Int($0).flatMap { (1...512).contains($0) ? $0 : nil } }
+        let threads = try reader.optionalValue(.threads, expected: "a whole number from 1 to 256") { Int($0).flatMap { (1...256).contains($0) ? $0 : nil } }
+        let host = try reader.value(.host, expected: "an IP address or host name") { $0.isEmpty ? nil : $0 }
+
+        return SessiondConfiguration(
+            host: host, port: port, store: store,
+            lifetimes: LifetimePolicy(permanent: permanent, standard: standard, absolute: absolute ?? nil),
+            limits: RequestLimits(maxBodyBytes: maxBody, maxDataDepth: maxDepth),
+            idleTimeout: .milliseconds(idle), sweepInterval: .milliseconds(sweep),
+            threads: threads ?? max(1, coreCount), logLevel: logLevel, logFormat: logFormat
+        )
+    }
+
+    /// `off` (any case) means no cap; anything else must be a duration.
+    private static func parseOptionalDuration(_ text: String) -> Int64?? {
+        if text.lowercased() == "off" { return .some(nil) }
+        return DurationText.milliseconds(text).map { .some($0) }
+    }
+}
+
+/// Looks a setting up in flags, then environment, then defaults.
+private struct SettingReader {
+    let flags: [Setting: String]
+    let environment: [String: String]
+
+    /// The raw text and where it came from, or nil when the setting is unset and has no default.
+    func raw(_ setting: Setting) -> (String, String)? {
+        if let value = flags[setting] { return (value, setting.flag) }
+        if let value = environment[setting.environmentVariable] { return (value, setting.environmentVariable) }
+        if let value = setting.defaultValue { return (value, "the default") }
+        return nil
+    }
+
+    func value<T>(_ setting: Setting, expected: String, _ parse: (String) -> T?) throws(ConfigurationError) -> T {
+        guard let found = try optionalValue(setting, expected: expected, parse) else {
+            throw ConfigurationError(setting: setting, value: "", source: "nowhere", expected: expected)
+        }
+        return found
+    }
+
+    func optionalValue<T>(_ setting: Setting, expected: String, _ parse: (String) -> T?) throws(ConfigurationError) -> T? {
+        guard let (text, source) = raw(setting) else { return nil }
+        guard let parsed = parse(text) else {
+            throw ConfigurationError(setting: setting, value: text, source: source, expected: expected)
+        }
+        return parsed
+    }
+}
+
+/// A setting whose value does not parse.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let setting: Setting
+    public let value: String
+    /// `--port`, `SESSIOND_PORT` or "the default".
+    public let source: String
+    public let expected: String
+
+    public var description: String {
+        "invalid value '\(value)' for \(setting.rawValue) (from \(source)): expected \(expected)"
+    }
+}

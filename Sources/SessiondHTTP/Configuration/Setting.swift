@@ -1,0 +1,75 @@
+/// Every setting of `sessiond`: one name, three spellings (a flag, an environment variable, a
+/// default). `--help` and the README's table are written from these.
+public enum Setting: String, CaseIterable, Sendable {
+    case host
+    case port
+    case store
+    case lifetime
+    case permanentLifetime = "permanent-lifetime"
+    case absoluteLifetime = "absolute-lifetime"
+    case maxBodyBytes = "max-body-bytes"
+    case maxDataDepth = "max-data-depth"
+    case idleTimeout = "idle-timeout"
+    case sweepInterval = "sweep-interval"
+    case threads
+    case logLevel = "log-level"
+    case logFormat = "log-format"
+
+    /// `--port`
+    public var flag: String { "--" + rawValue }
+
+    /// `SESSIOND_PORT`
+    public var environmentVariable: String {
+        "SESSIOND_" + rawValue.uppercased().replacingDashes()
+    }
+
+    /// The value used when neither flag nor environment gives one; nil when the setting is off
+    /// by default.
+    public var defaultValue: String? {
+        switch self {
+        case .host: return "127.0.0.1"
+        case .port: return "8080"
+        case .store: return "memory"
+        case .lifetime: return "1d"
+        case .permanentLifetime: return "31d"
+        case .absoluteLifetime: return nil
+        case .maxBodyBytes: return "65536"
+        case .maxDataDepth: return "32"
+        case .idleTimeout: return "60s"
+        case .sweepInterval: return "10s"
+        case .threads: return nil
+        case .logLevel: return "info"
+        case .logFormat: return "text"
+        }
+    }
+
+    /// What the setting does.
+    public var summary: String {
+        switch self {
+        case .host: return "Address to listen on."
+        case .port: return "TCP port to listen on (0 picks a free one; the start-up line says which)."
+        case .store: return "Session store: memory (embedded, lost on exit)."
+        case .lifetime: return "Idle lifetime of sessions that are not permanent (seconds, or 90s, 30m, 12h, 1d)."
+        case .permanentLifetime: return "Idle lifetime of permanent sessions."
+        case .absoluteLifetime: return "Cap on any session's life counted from its creation, whatever its activity (off by default)."
+        case .maxBodyBytes: return "Largest request body accepted, in bytes; larger gets 413."
+        case .maxDataDepth: return "How deep session data may nest (data itself is level 1); deeper gets 400."
+        case .idleTimeout: return "Close connections that send nothing for this long."
+        case .sweepInterval: return "How often the memory store removes expired sessions."
+        case .threads: return "Event loop threads."
+        case .logLevel: return "trace, debug, info, notice, warning, error or critical; info logs one line per request."
+        case .logFormat: return "text, or json for one JSON object per line."
+        }
+    }
+
+    /// The help line for `--help`: summary, environment variable and default.
+    public var help: String {
+        "\(summary) (env: \(environmentVariable); default: \(defaultValue ?? (self == .threads ? "one per core" : "off")))"
+    }
+}
+
+extension String {
+    fileprivate func replacingDashes() -> String {
+        String(map { $0 == "-" ? "_" : $0 })
+    }
+}

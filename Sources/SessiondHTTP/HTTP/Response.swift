@@ -1,0 +1,23 @@
+import NIOCore
+import NIOHTTP1
+
+/// One complete HTTP response: status, headers and body. `Content-Length` is added when written.
+public struct Response: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
+
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response (`application/json; charset=utf-8`), never cached by intermediaries.
+    public static func json(_ status: HTTPResponseStatus, _ bytes: [UInt8], headers: HTTPHeaders = [:]) -> Response {
+        var all = headers
+        all.replaceOrAdd(name: "Content-Type", value: "application/json; charset=utf-8")
+        all.replaceOrAdd(name: "Cache-Control", value: "no-store")
+        return Response(status: status, headers: all, body: ByteBuffer(bytes: bytes))
+    }
+}

@@ -1,0 +1,39 @@
+import JSONDocument
+import NIOCore
+import NIOHTTP1
+
+/// An RFC 9457 problem: the body of every error response (`application/problem+json`).
+///
+/// `type` is a stable URI per kind of problem (see `ProblemType`), `title` its summary, and
+/// `detail` what went wrong with this request, never C error text or session data.
+public struct Problem: Error, Sendable {
+    public var type: ProblemType
+    public var detail: String
+    /// Extra response headers (`Allow` for 405, `Retry-After` for 503).
+    public var headers: HTTPHeaders
+
+    public init(_ type: ProblemType, detail: String, headers: HTTPHeaders = [:]) {
+        self.type = type
+        self.detail = detail
+        self.headers = headers
+    }
+
+    /// The problem as a response.
+    public var response: Response {
+        var body: [UInt8] = []
+        body.reserveCapacity(160 + detail.utf8.count)
+        body.append(contentsOf: #"{"type":"#.utf8)
+        JSONStringEscaper.append(type.uri, to: &body)
+        body.append(contentsOf: #","title":"#.utf8)
+        JSONStringEscaper.append(type.title, to: &body)
+        body.append(contentsOf: #","status":"#.utf8)
+        body.append(contentsOf: String(type.status.code).utf8)
+        body.append(contentsOf: #","detail":"#.utf8)
+        JSONStringEscaper.append(detail, to: &body)
+        body.append(UInt8(ascii: "}"))
+        var all = headers
+        all.replaceOrAdd(name: "Content-Type", value: "application/problem+json")
+        all.replaceOrAdd(name: "Cache-Control", value: "no-store")
+        return Response(status: type.status, headers: all, body: ByteBuffer(bytes: body))
+    }
+}

@@ -1,0 +1,134 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The last handler of a connection's pipeline: collects one request (head, body up to the
+/// limit, end), asks the `Application` for the response on this channel's event loop, writes
+/// it, and logs one access line.
+///
+/// `configureHTTPServerPipeline` sits in front of it, so HTTP pipelining is answered in order,
+/// protocol errors get a 400, and quiescing (graceful shutdown) closes idle connections.
+final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        /// Reading the body of this request.
+        case receiving(HTTPRequestHead, ByteBuffer, NIODeadline)
+        /// The application is answering; nothing more should arrive before the response.
+        case responding
+        /// The request was refused early (body too large); the rest is ignored and the
+        /// connection closes after the response.
+        case refused
+    }
+
+    private let application: Application
+    private let logger: Logger
+    private var state = State.idle
+
+    init(application: Application, logger: Logger) {
+        self.application = application
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(head):
+            guard case .idle = state else { return }
+            let started = NIODeadline.now()
+            let limit = application.limits.maxBodyBytes
+            if let declared = head.headers["Content-Length"].first.flatMap(Int.init), declared > limit {
+                refuseTooLarge(context: context, head: head, started: started)
+                return
+            }
+            state = .receiving(head, context.channel.allocator.buffer(capacity: 0), started)
+        case var .body(part):
+            guard case .receiving(let head, var body, let started) = state else { return }
+            state = .responding  // let go of `body` so that appending does not copy it
+            guard body.readableBytes + part.readableBytes <= application.limits.maxBodyBytes else {
+                refuseTooLarge(context: context, head: head, started: started)
+                return
+            }
+            body.writeBuffer(&part)
+            state = .receiving(head, body, started)
+        case .end:
+            guard case let .receiving(head, body, started) = state else {
+                if case .refused = state { return }
+                return
+            }
+            state = .responding
+            let request = Request(method: head.method, uri: head.uri, headers: head.headers, body: body)
+            let (route, response) = application.respond(to: request, on: context.eventLoop)
+            response.assumeIsolated().whenComplete { result in
+                let answer: Response
+                switch result {
+                case let .success(value): answer = value
+                case let .failure(error): answer = Application.response(for: error, route: route, logger: self.logger)
+                }
+                self.write(answer, for: head, route: route, started: started, closing: !head.isKeepAlive, context: context)
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            switch state {
+            case .idle, .receiving:
+                logger.debug("closing idle connection")
+                context.close(promise: nil)
+            case .responding, .refused:
+                break
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: - Writing
+
+    private func refuseTooLarge(context: ChannelHandlerContext, head: HTTPRequestHead, started: NIODeadline) {
+        state = .refused
+        let problem = Problem(.bodyTooLarge, detail: "the body exceeds the limit of \(application.limits.maxBodyBytes) bytes")
+        let (route, _) = Router.route(head.method, Substring(head.uri.prefix { $0 != "?" }))
+        write(problem.response, for: head, route: route, started: started, closing: true, context: context)
+    }
+
+    private func write(
+        _ response: Response, for request: HTTPRequestHead, route: String, started: NIODeadline,
+        closing: Bool, context: ChannelHandlerContext
+    ) {
+        var headers = response.headers
+        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+        if closing {
+            headers.replaceOrAdd(name: "Connection", value: "close")
+        } else if request.version.major == 1 && request.version.minor == 0 {
+            headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+        }
+        let head = HTTPResponseHead(version: request.version, status: response.status, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if response.body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if closing {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else if case .responding = state {
+            state = .idle
+        }
+        let micros = (NIODeadline.now() - started).nanoseconds / 1000
+        logger.info(
+            "request",
+            metadata: [
+                "method": "\(request.method.rawValue)", "route": "\(route)",
+                "status": "\(response.status.code)", "duration_us": "\(micros)",
+            ]
+        )
+    }
+}

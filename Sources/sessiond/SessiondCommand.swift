@@ -1,0 +1,80 @@
+import ArgumentParser
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SessionCore
+import SessiondHTTP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `sessiond`: parse flags, fall back to the environment and defaults, build, run until SIGTERM.
+@main
+struct SessiondCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sessiond",
+        abstract: "Server-side sessions for web apps in any language, over HTTP/JSON.",
+        discussion: """
+            Serves the session API (see /openapi.yaml) on the embedded in-memory store.
+            Every setting is a flag, an environment variable, or its default, in that order.
+            SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
+            """
+    )
+
+    @Option(help: ArgumentHelp(Setting.host.help)) var host: String?
+    @Option(help: ArgumentHelp(Setting.port.help)) var port: String?
+    @Option(help: ArgumentHelp(Setting.store.help)) var store: String?
+    @Option(help: ArgumentHelp(Setting.lifetime.help)) var lifetime: String?
+    @Option(help: ArgumentHelp(Setting.permanentLifetime.help)) var permanentLifetime: String?
+    @Option(help: ArgumentHelp(Setting.absoluteLifetime.help)) var absoluteLifetime: String?
+    @Option(help: ArgumentHelp(Setting.maxBodyBytes.help)) var maxBodyBytes: String?
+    @Option(help: ArgumentHelp(Setting.maxDataDepth.help)) var maxDataDepth: String?
+    @Option(help: ArgumentHelp(Setting.idleTimeout.help)) var idleTimeout: String?
+    @Option(help: ArgumentHelp(Setting.sweepInterval.help)) var sweepInterval: String?
+    @Option(help: ArgumentHelp(Setting.threads.help)) var threads: String?
+    @Option(help: ArgumentHelp(Setting.logLevel.help)) var logLevel: String?
+    @Option(help: ArgumentHelp(Setting.logFormat.help)) var logFormat: String?
+
+    /// The flags given, by setting.
+    private var flags: [Setting: String] {
+        let given: [(Setting, String?)] = [
+            (.host, host), (.port, port), (.store, store), (.lifetime, lifetime),
+            (.permanentLifetime, permanentLifetime), (.absoluteLifetime, absoluteLifetime),
+            (.maxBodyBytes, maxBodyBytes), (.maxDataDepth, maxDataDepth), (.idleTimeout, idleTimeout),
+            (.sweepInterval, sweepInterval), (.threads, threads), (.logLevel, logLevel), (.logFormat, logFormat),
+        ]
+        return Dictionary(uniqueKeysWithValues: given.compactMap { setting, value in value.map { (setting, $0) } })
+    }
+
+    func run() async throws {
+        let configuration: SessiondConfiguration
+        do throws(ConfigurationError) {
+            configuration = try SessiondConfiguration.resolve(
+                flags: flags, environment: Self.environment(), coreCount: System.coreCount
+            )
+        } catch {
+            throw ValidationError(error.description)
+        }
+        LoggingSystem.bootstrap { label in
+            LineLogHandler(label: label, level: configuration.logLevel, format: configuration.logFormat)
+        }
+        try await Sessiond(configuration: configuration).run()
+    }
+
+    /// The process environment as a dictionary.
+    private static func environment() -> [String: String] {
+        var result: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            entry += 1
+        }
+        return result
+    }
+}
