@@ -1,0 +1,100 @@
+import JSONDocument
+import Testing
+
+@Suite("Strict JSON parsing")
+struct JSONParsingTests {
+    private func parse(_ text: String, maxDepth: Int = 32) throws(JSONError) -> JSONDocument {
+        try JSONDocument.parse(Array(text.utf8), maxDepth: maxDepth)
+    }
+
+    private func reason(_ bytes: [UInt8], maxDepth: Int = 32) -> JSONError? {
+        do {
+            _ = try JSONDocument.parse(bytes, maxDepth: maxDepth)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func acceptsObjectsArraysAndScalarsAtTopLevel() throws {
+        #expect(try parse(#"{"a":1}"#).value.kind == .object)
+        #expect(try parse("[1,2]").value.kind == .array)
+        #expect(try parse(#""x""#).value.kind == .string)
+        #expect(try parse("7").value.kind == .integer)
+        #expect(try parse("7.5").value.kind == .real)
+        #expect(try parse("true").value.boolValue == true)
+        #expect(try parse("null").value.kind == .null)
+    }
+
+    @Test func rejectsDuplicateKeys() {
+        #expect(reason(Array(#"{"a":1,"a":2}"#.utf8)) == .duplicateKey)
+        #expect(reason(Array(#"{"o":{"k":1,"k":1}}"#.utf8)) == .duplicateKey)
+    }
+
+    @Test func rejectsInvalidUTF8() {
+        #expect(reason([UInt8(ascii: "\""), 0xC3, 0x28, UInt8(ascii: "\"")]) == .invalidUTF8)
+        #expect(reason([UInt8(ascii: "\""), 0xFF, UInt8(ascii: "\"")]) == .invalidUTF8)
+        // An overlong encoding of "/".
+        #expect(reason([UInt8(ascii: "\""), 0xC0, 0xAF, UInt8(ascii: "\"")]) == .invalidUTF8)
+    }
+
+    @Test func rejectsLoneSurrogates() {
+        #expect(reason(Array(#""\ud800""#.utf8)) == .syntax)
+        #expect(reason(Array(#""\udc00x""#.utf8)) == .syntax)
+        #expect(reason(Array(#""\ud83d\u0041""#.utf8)) == .syntax)
+    }
+
+    @Test func acceptsSurrogatePairs() throws {
+        #expect(try parse(#""\ud83d\ude00""#).value.stringValue == "😀")
+    }
+
+    @Test func rejectsTrailingBytesAndSyntaxErrors() {
+        #expect(reason(Array(#"{"a":1} x"#.utf8)) == .syntax)
+        #expect(reason(Array(#"{"a":1}{}"#.utf8)) == .syntax)
+        #expect(reason(Array("{'a':1}".utf8)) == .syntax)
+        #expect(reason(Array(#"{"a":1,}"#.utf8)) == .syntax)
+        #expect(reason(Array("".utf8)) == .syntax)
+        #expect(reason(Array("NaN".utf8)) == .syntax)
+    }
+
+    @Test func acceptsNulInStringValuesButNotInKeys() throws {
+        let value = try parse(#""a\u0000b""#).value
+        #expect(value.stringValue == "a\u{0}b")
+        #expect(value.compactJSON() == Array(#""a\u0000b""#.utf8))
+        #expect(reason(Array(#"{"a\u0000b":1}"#.utf8)) == .nulInKey)
+    }
+
+    @Test func numbersBeyondWhatCanBeHeldAreOutOfRange() {
+        #expect(reason(Array("18446744073709551616".utf8)) == .numberOutOfRange)
+        #expect(reason(Array("-9223372036854775809".utf8)) == .numberOutOfRange)
+        #expect(reason(Array("1e400".utf8)) == .numberOutOfRange)
+    }
+
+    @Test func depthIsLimitedBeforeParsing() {
+        let ok = String(repeating: "[", count: 4) + String(repeating: "]", count: 4)
+        #expect(reason(Array(ok.utf8), maxDepth: 4) == nil)
+        let deep = String(repeating: "[", count: 5) + String(repeating: "]", count: 5)
+        #expect(reason(Array(deep.utf8), maxDepth: 4) == .tooDeep)
+        // Far deeper than jansson's own limit: refused quickly, no recursion.
+        let hostile = String(repeating: "[", count: 100_000)
+        #expect(reason(Array(hostile.utf8), maxDepth: 32) == .tooDeep)
+    }
+
+    @Test func bracketsInsideStringsDoNotCountAsDepth() {
+        let text = #"{"a":"[[[[[[[[{{{{{{\"[[[["}"#
+        #expect(reason(Array(text.utf8), maxDepth: 1) == nil)
+    }
+
+    @Test func errorDetailsCarryThePosition() {
+        let error = reason(Array("{\n\"a\": }".utf8))
+        #expect(error?.detail.contains("line 2") == true)
+    }
+
+    @Test func objectKeysAndMembersInDocumentOrder() throws {
+        let value = try parse(#"{"z":1,"a":{"b":true},"m":null}"#).value
+        #expect(value.keys == ["z", "a", "m"])
+        #expect(value.member("a")?.member("b")?.boolValue == true)
+        #expect(value.member("missing") == nil)
+        #expect(value.member("z")?.member("x") == nil)
+    }
+}

@@ -1,0 +1,57 @@
+import Logging
+@testable import SessiondHTTP
+import Testing
+
+@Suite("Configuration: flag, then environment, then default")
+struct ConfigurationTests {
+    @Test func defaults() throws {
+        let configuration = try SessiondConfiguration.resolve(flags: [:], environment: [:], coreCount: 2)
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.store == .memory)
+        #expect(configuration.lifetimes.standard == 86_400_000)
+        #expect(configuration.lifetimes.permanent == 31 * 86_400_000)
+        #expect(configuration.lifetimes.absolute == nil)
+        #expect(configuration.limits.maxBodyBytes == 65_536)
+        #expect(configuration.threads == 2)
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.logFormat == .text)
+    }
+
+    @Test func environmentOverridesDefaultsAndFlagsOverrideEnvironment() throws {
+        let environment = ["SESSIOND_PORT": "9000", "SESSIOND_LIFETIME": "30m", "SESSIOND_ABSOLUTE_LIFETIME": "12h", "SESSIOND_LOG_FORMAT": "json"]
+        let fromEnvironment = try SessiondConfiguration.resolve(flags: [:], environment: environment, coreCount: 2)
+        #expect(fromEnvironment.port == 9000)
+        #expect(fromEnvironment.lifetimes.standard == 1_800_000)
+        #expect(fromEnvironment.lifetimes.absolute == 43_200_000)
+        #expect(fromEnvironment.logFormat == .json)
+        let flagged = try SessiondConfiguration.resolve(flags: [.port: "9001", .absoluteLifetime: "off"], environment: environment, coreCount: 2)
+        #expect(flagged.port == 9001)
+        #expect(flagged.lifetimes.absolute == nil)
+        #expect(flagged.lifetimes.standard == 1_800_000)
+    }
+
+    @Test(arguments: [
+        (Setting.port, "70000"), (.port, "http"), (.store, "redis"), (.lifetime, "1w"), (.permanentLifetime, "0"),
+        (.absoluteLifetime, "never"), (.maxBodyBytes, "-1"), (.maxDataDepth, "0"), (.logLevel, "verbose"), (.logFormat, "xml"),
+        (.threads, "0"), (.host, ""),
+    ])
+    func invalidValuesNameTheSettingAndTheSource(setting: Setting, value: String) {
+        do {
+            _ = try SessiondConfiguration.resolve(flags: [:], environment: [setting.environmentVariable: value], coreCount: 2)
+            Issue.record("\(setting) accepted \(value)")
+        } catch {
+            #expect(error.setting == setting)
+            #expect(error.description.contains(setting.environmentVariable))
+            #expect(error.description.contains("'\(value)'"))
+        }
+    }
+
+    @Test func everySettingHasAFlagAnEnvironmentVariableAndHelp() {
+        #expect(Setting.port.flag == "--port")
+        #expect(Setting.permanentLifetime.environmentVariable == "SESSIOND_PERMANENT_LIFETIME")
+        for setting in Setting.allCases {
+            #expect(setting.help.contains(setting.environmentVariable))
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import NIOCore
+import NIOPosix
+import SessionCore
+import Testing
+
+/// The behaviour every `SessionStore` must have, run against each implementation.
+/// (The Redis store joins `StoreUnderTest` when it exists.)
+enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case memory
+
+    var testDescription: String { rawValue }
+
+    func make(policy: LifetimePolicy, clock: ManualClock) -> any SessionStore {
+        switch self {
+        case .memory: return MemoryStore(policy: policy, clock: clock)
+        }
+    }
+}
+
+@Suite("Store conformance")
+struct StoreConformanceTests {
+    let loop = MultiThreadedEventLoopGroup.singleton.next()
+    let clock = ManualClock()
+    let policy = LifetimePolicy(permanent: 31 * 86_400_000, standard: 86_400_000, absolute: nil)
+
+    private func newSession(permanent: Bool = false, data: String = #"{"user":42}"#) -> Session {
+        let now = clock.now()
+        return Session(
+            id: .random(), data: Array(data.utf8), permanent: permanent, version: 1, createdAt: now, updatedAt: now,
+            expiresAt: policy.expiry(createdAt: now, now: now, permanent: permanent)
+        )
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func insertedSessionsReadBackExactly(kind: StoreUnderTest) async throws {
+        let store = kind.make(policy: policy, clock: clock)
+        let session = newSession(data: #"{"a":[1,2.5,"x"],"b":{"c":null}}"#)
+        try await store.insert(session, on: loop).get()
+        #expect(try await store.load(session.id, at: clock.now(), on: loop).get() == session)
+        #expect(try await store.load(.random(), at: clock.now(), on: loop).get() == nil)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func aLiveIdCannotBeInsertedTwice(kind: StoreUnderTest) async throws {
+        let store = kind.make(policy: policy, clock: clock)
+        let session = newSession()
+        try await store.insert(session, on: loop).get()
+        await #expect(throws: SessionStoreError.duplicateID) { try await store.insert(session, on: loop).get() }
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func expiryHoldsToTheMillisecond(kind: StoreUnderTest) async throws {
+        let store = kind.make(policy: policy, clock: clock)
+        let session = newSession()
+        try await store.insert(session, on: loop).get()
+        let lastLiveInstant = session.expiresAt.adding(milliseconds: -1)
+        #expect(try await store.load(session.id, at: lastLiveInstant, on: loop).get() == session)
+        #expect(try await store.load(session.id, at: session.expiresAt, on: loop).get() == nil)
+        let outcome = try await store.update(session.id, .replace(data: Array("{}".utf8), permanent: false), at: session.expiresAt, on: loop).get()
+        #expect(outcome == .notFound)
+        #expect(try await store.remove(session.id, at: session.expiresAt, on: loop).get() == false)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func updateReplacesBumpsTheVersionAndSlidesTheExpiry(kind: StoreUnderTest) async throws {
+        let store = kind.make(policy: policy, clock: clock)
+        let session = newSession()
+        try await store.insert(session, on: loop).get()
+        clock.advance(milliseconds: 5000)
+        let now = clock.now()
+        let outcome = try await store.update(session.id, .replace(data: Array(#"{"n":1}"#.utf8), permanent: true), at: now, on: loop).get()
+        guard case let .updated(updated) = outcome else {
+            Issue.record("expected an update, got \(outcome)")
+            return
+        }
+        #expect(updated.id == session.id)
+        #expect(updated.data == Array(#"{"n":1}"#.utf8))
+        #expect(updated.permanent)
+        #expect(updated.version == 2)
+        #expect(updated.createdAt == session.createdAt)
+        #expect(updated.updatedAt == now)
+        #expect(updated.expiresAt == now.adding(milliseconds: policy.permanent))
+        #expect(try await store.load(session.id, at: now, on: loop).get() == updated)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func updateNeverCreates(kind: StoreUnderTest) async throws {
+        let store = kind.make(policy: policy, clock: clock)
+        let id = SessionID.random()
+        let outcome = try await store.update(id, .replace(data: Array("{}".utf8), permanent: false), at: clock.now(), on: loop).get()
+        #expect(outcome == .notFound)
+        #expect(try await store.load(id, at: clock.now(), on: loop).get() == nil)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func removedSessionsStayRemoved(kind: StoreUnderTest) async throws {
+        let store = kind.make(policy: policy, clock: clock)
+        let session = newSession()
+        try await store.insert(session, on: loop).get()
+        #expect(try await store.remove(session.id, at: clock.now(), on: loop).get() == true)
+        #expect(try await store.remove(session.id, at: clock.now(), on: loop).get() == false)
+        #expect(try await store.load(session.id, at: clock.now(), on: loop).get() == nil)
+        let late = try await store.update(session.id, .replace(data: Array("{}".utf8), permanent: false), at: clock.now(), on: loop).get()
+        #expect(late == .notFound)
+        #expect(try await store.load(session.id, at: clock.now(), on: loop).get() == nil)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func absoluteLifetimeCapsUpdates(kind: StoreUnderTest) async throws {
+        let capped = LifetimePolicy(permanent: 100_000, standard: 10_000, absolute: 15_000)
+        let store = kind.make(policy: capped, clock: clock)
+        let start = clock.now()
+        let session = Session(
+            id: .random(), data: Array("{}".utf8), permanent: false, version: 1, createdAt: start, updatedAt: start,
+            expiresAt: capped.expiry(createdAt: start, now: start, permanent: false)
+        )
+        try await store.insert(session, on: loop).get()
+        clock.advance(milliseconds: 9000)
+        let outcome = try await store.update(session.id, .replace(data: Array("{}".utf8), permanent: false), at: clock.now(), on: loop).get()
+        guard case let .updated(updated) = outcome else {
+            Issue.record("expected an update, got \(outcome)")
+            return
+        }
+        #expect(updated.expiresAt == start.adding(milliseconds: 15_000))
+        #expect(try await store.load(session.id, at: start.adding(milliseconds: 15_000), on: loop).get() == nil)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func concurrentUpdatesAreAtomic(kind: StoreUnderTest) async throws {
+        let store = kind.make(policy: policy, clock: clock)
+        let session = newSession()
+        try await store.insert(session, on: loop).get()
+        let group = MultiThreadedEventLoopGroup.singleton
+        let now = clock.now()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for index in 0..<200 {
+                tasks.addTask {
+                    let data = Array(#"{"writer":\#(index)}"#.utf8)
+                    _ = try await store.update(session.id, .replace(data: data, permanent: false), at: now, on: group.next()).get()
+                }
+            }
+            try await tasks.waitForAll()
+        }
+        let final = try await store.load(session.id, at: now, on: loop).get()
+        #expect(final?.version == 201)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func storeIsReady(kind: StoreUnderTest) async throws {
+        try await kind.make(policy: policy, clock: clock).checkReady(on: loop).get()
+    }
+}
