@@ -1,0 +1,97 @@
+import NIOCore
+import NIOPosix
+
+/// One TCP connection to Redis with its pipeline: `RESPReplyDecoder`, `RESPCommandEncoder` and a
+/// `RedisConnectionHandler`. Commands may be sent from any thread; replies complete on the
+/// connection's event loop.
+public final class RedisConnection: Sendable {
+    public let channel: any Channel
+
+    init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    public var eventLoop: any EventLoop { channel.eventLoop }
+    public var isActive: Bool { channel.isActive }
+
+    /// Sends `command`; the future succeeds with the reply, or fails with `RedisClientError`
+    /// (an error reply, a timeout, a closed connection).
+    public func send(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        channel.write((command, promise), promise: nil)
+        return promise.futureResult
+    }
+
+    /// Closes the connection; pending commands fail with `.connectionClosed`.
+    public func close() -> EventLoopFuture<Void> {
+        channel.close().recover { _ in }
+    }
+
+    /// Connects on `eventLoop`, then AUTHs, SELECTs and PINGs (pipelined), and loads `scripts`.
+    ///
+    /// - Returns: the connection and the SHA1 of each script, in order. Fails with
+    ///   `.notConnected` when TCP fails or times out, `.handshake` when Redis refuses AUTH, SELECT
+    ///   or PING (the connection is closed then).
+    public static func connect(
+        _ configuration: RedisConfiguration, scripts: [String], on eventLoop: any EventLoop
+    ) -> EventLoopFuture<(RedisConnection, [String])> {
+        let commandTimeout = configuration.commandTimeout
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(configuration.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
+                    try pipeline.addHandler(MessageToByteHandler(RESPCommandEncoder()))
+                    try pipeline.addHandler(RedisConnectionHandler(commandTimeout: commandTimeout))
+                }
+            }
+        let target = "\(configuration.host):\(configuration.port)"
+        return bootstrap.connect(host: configuration.host, port: configuration.port)
+            .flatMapErrorThrowing { error in
+                throw RedisClientError.notConnected("cannot connect to Redis at \(target): \(error)")
+            }
+            .flatMap { channel in
+                let connection = RedisConnection(channel: channel)
+                return handshake(connection, configuration, scripts: scripts)
+                    .map { (connection, $0) }
+                    .flatMapError { error in
+                        connection.close().flatMapThrowing { throw error }
+                    }
+            }
+    }
+
+    private static func handshake(
+        _ connection: RedisConnection, _ configuration: RedisConfiguration, scripts: [String]
+    ) -> EventLoopFuture<[String]> {
+        var steps: [EventLoopFuture<RESPValue>] = []
+        if let password = configuration.password {
+            if let username = configuration.username {
+                steps.append(connection.send(RedisCommand("AUTH", username, password)))
+            } else {
+                steps.append(connection.send(RedisCommand("AUTH", password)))
+            }
+        }
+        if configuration.database != 0 {
+            steps.append(connection.send(RedisCommand("SELECT", String(configuration.database))))
+        }
+        steps.append(connection.send(RedisCommand("PING")))
+        let loads = scripts.map { connection.send(RedisCommand("SCRIPT", "LOAD", $0)) }
+        let eventLoop = connection.eventLoop
+        return EventLoopFuture.whenAllSucceed(steps, on: eventLoop)
+            .flatMap { _ in EventLoopFuture.whenAllSucceed(loads, on: eventLoop) }
+            .flatMapThrowing { replies in
+                try replies.map { reply in
+                    guard let sha = reply.string else { throw RedisClientError.handshake("SCRIPT LOAD gave no SHA") }
+                    return sha
+                }
+            }
+            .flatMapErrorThrowing { error in
+                if let clientError = error as? RedisClientError, clientError == .serverError("") {
+                    throw RedisClientError.handshake("Redis refused the connection set-up: \(clientError.detail)")
+                }
+                throw error
+            }
+    }
+}

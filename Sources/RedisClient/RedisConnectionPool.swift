@@ -1,0 +1,82 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Redis connections for a whole event loop group: each loop owns `connectionsPerLoop`
+/// connections, and a command sent from a loop goes out on one of that loop's connections, so
+/// the reply completes the caller's future on the caller's thread.
+///
+/// Also a swift-service-lifecycle `Service`: `run()` waits for graceful shutdown, then closes
+/// every connection.
+public final class RedisConnectionPool: Service, Sendable {
+    public let configuration: RedisConfiguration
+    private let pools: [ObjectIdentifier: RedisLoopPool]
+    private let ordered: [RedisLoopPool]
+    private let scripts: [String]
+
+    /// - Parameters:
+    ///   - scripts: Lua scripts loaded (SCRIPT LOAD) on every new connection, for `evaluate`.
+    public init(configuration: RedisConfiguration, group: any EventLoopGroup, scripts: [String] = [], logger: Logger) {
+        self.configuration = configuration
+        self.scripts = scripts
+        var ordered: [RedisLoopPool] = []
+        for loop in group.makeIterator() {
+            ordered.append(RedisLoopPool(eventLoop: loop, configuration: configuration, scripts: scripts, logger: logger))
+        }
+        self.ordered = ordered
+        self.pools = Dictionary(uniqueKeysWithValues: ordered.map { (ObjectIdentifier($0.eventLoop), $0) })
+    }
+
+    /// Sends `command` on a connection of `eventLoop` (or of the group's first loop when
+    /// `eventLoop` is not in the group); the future completes on `eventLoop`.
+    /// - Returns: the reply; fails with `RedisClientError`.
+    public func send(_ command: RedisCommand, on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+        onPool(for: eventLoop) { pool in
+            pool.connection().flatMap { $0.send(command) }
+        }
+    }
+
+    /// Runs script number `index` (of those given at init) with EVALSHA, falling back to EVAL
+    /// when Redis lost its script cache (NOSCRIPT).
+    public func evaluate(script index: Int, keys: [ByteBuffer], arguments: [ByteBuffer], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+        let scripts = self.scripts
+        return onPool(for: eventLoop) { pool in
+            pool.connection().flatMap { connection in
+                let tail = [ByteBuffer(string: String(keys.count))] + keys + arguments
+                guard index < pool.scriptSHAs.count else {
+                    return connection.send(RedisCommand([ByteBuffer(string: "EVAL"), ByteBuffer(string: scripts[index])] + tail))
+                }
+                let sha = pool.scriptSHAs[index]
+                return connection.send(RedisCommand([ByteBuffer(string: "EVALSHA"), ByteBuffer(string: sha)] + tail))
+                    .flatMapError { error in
+                        guard let clientError = error as? RedisClientError, clientError.detail.hasPrefix("NOSCRIPT") else {
+                            return connection.eventLoop.makeFailedFuture(error)
+                        }
+                        return connection.send(RedisCommand([ByteBuffer(string: "EVAL"), ByteBuffer(string: scripts[index])] + tail))
+                    }
+            }
+        }
+    }
+
+    private func onPool<T: Sendable>(
+        for eventLoop: any EventLoop, _ body: @escaping @Sendable (RedisLoopPool) -> EventLoopFuture<T>
+    ) -> EventLoopFuture<T> {
+        if let pool = pools[ObjectIdentifier(eventLoop)], eventLoop.inEventLoop {
+            return body(pool)
+        }
+        let pool = pools[ObjectIdentifier(eventLoop)] ?? ordered[0]
+        return pool.eventLoop.flatSubmit { body(pool) }.hop(to: eventLoop)
+    }
+
+    /// Closes every connection of every loop.
+    public func close() async {
+        for pool in ordered {
+            try? await pool.eventLoop.flatSubmit { pool.close() }.get()
+        }
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+}

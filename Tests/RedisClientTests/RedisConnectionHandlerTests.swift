@@ -1,0 +1,100 @@
+import Foundation
+import NIOCore
+import NIOEmbedded
+import RedisClient
+import Testing
+
+@Suite("Pipelining, timeouts and drops on one connection, without a socket")
+struct RedisConnectionHandlerTests {
+    private func makeChannel(timeout: TimeAmount = .seconds(1)) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
+        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(RESPCommandEncoder()))
+        try channel.pipeline.syncOperations.addHandler(RedisConnectionHandler(commandTimeout: timeout))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
+        return channel
+    }
+
+    private func send(_ channel: EmbeddedChannel, _ command: RedisCommand) -> EventLoopFuture<RESPValue> {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        channel.write((command, promise), promise: nil)
+        return promise.futureResult
+    }
+
+    private func outbound(_ channel: EmbeddedChannel) throws -> String {
+        var text = ""
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { text += String(buffer: buffer) }
+        return text
+    }
+
+    @Test func manyCommandsInFlightAreAnsweredInOrder() throws {
+        let channel = try makeChannel()
+        let futures = (0..<100).map { send(channel, RedisCommand("GET", "k\($0)")) }
+        channel.embeddedEventLoop.run()  // the batched flush
+        #expect(try outbound(channel).components(separatedBy: "GET").count == 101)
+        var replies = ""
+        for index in 0..<100 { replies += "$\(String(index).count)\r\n\(index)\r\n" }
+        try channel.writeInbound(ByteBuffer(string: replies))
+        for (index, future) in futures.enumerated() {
+            #expect(try future.wait() == .bulkString(Array(String(index).utf8)))
+        }
+        _ = try channel.finish()
+    }
+
+    @Test func errorRepliesFailOnlyTheirCommand() throws {
+        let channel = try makeChannel()
+        let first = send(channel, RedisCommand("INCR", "x"))
+        let second = send(channel, RedisCommand("PING"))
+        channel.embeddedEventLoop.run()
+        try channel.writeInbound(ByteBuffer(string: "-WRONGTYPE not a number\r\n+PONG\r\n"))
+        #expect(throws: RedisClientError.serverError("")) { try first.wait() }
+        #expect(try second.wait() == .simpleString("PONG"))
+        _ = try channel.finish()
+    }
+
+    @Test func aDroppedConnectionFailsEveryPendingCommand() throws {
+        let channel = try makeChannel()
+        let futures = (0..<5).map { _ in send(channel, RedisCommand("PING")) }
+        channel.embeddedEventLoop.run()
+        try channel.writeInbound(ByteBuffer(string: "+PONG\r\n"))
+        channel.pipeline.fireChannelInactive()
+        #expect(try futures[0].wait() == .simpleString("PONG"))
+        for future in futures.dropFirst() {
+            #expect(throws: RedisClientError.connectionClosed("")) { try future.wait() }
+        }
+        let late = send(channel, RedisCommand("PING"))
+        #expect(throws: RedisClientError.connectionClosed("")) { try late.wait() }
+    }
+
+    @Test func aSlowReplyTimesOutAndClosesTheConnection() throws {
+        let channel = try makeChannel(timeout: .milliseconds(100))
+        let first = send(channel, RedisCommand("PING"))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(50))
+        let second = send(channel, RedisCommand("PING"))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(60))
+        #expect(throws: RedisClientError.timeout("")) { try first.wait() }
+        #expect(throws: RedisClientError.timeout("")) { try second.wait() }
+        #expect(!channel.isActive)
+    }
+
+    @Test func aReplyInTimeCancelsNothing() throws {
+        let channel = try makeChannel(timeout: .milliseconds(100))
+        let first = send(channel, RedisCommand("PING"))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(90))
+        try channel.writeInbound(ByteBuffer(string: "+PONG\r\n"))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+        #expect(try first.wait() == .simpleString("PONG"))
+        #expect(channel.isActive)
+        _ = try channel.finish()
+    }
+
+    @Test func aProtocolErrorFailsEverythingAndCloses() throws {
+        let channel = try makeChannel()
+        let pending = send(channel, RedisCommand("PING"))
+        channel.embeddedEventLoop.run()
+        // The decoder's error reaches the handler through errorCaught.
+        try? channel.writeInbound(ByteBuffer(string: "?garbage\r\n"))
+        #expect(throws: RedisClientError.self) { try pending.wait() }
+        #expect(!channel.isActive)
+    }
+}
