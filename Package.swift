@@ -66,6 +66,8 @@ let package = Package(
             name: "SessiondHTTP",
             dependencies: [
                 "SessionCore",
+                "RedisClient",
+                "RedisStore",
                 "JSONDocument",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -2,6 +2,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import RedisClient
+import RedisStore
 import SessionCore
 
 /// The whole service built from a configuration: event loops, store, HTTP server, run as one
@@ -22,11 +24,24 @@ public struct Sessiond: Sendable {
     public func run() async throws {
         let logger = Logger(label: "sessiond")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
-        let store = MemoryStore(
-            policy: configuration.lifetimes,
-            configuration: .init(sweepInterval: configuration.sweepInterval),
-            logger: Logger(label: "sessiond.memory-store")
-        )
+        let store: any SessionStore
+        let storeService: any Service
+        switch configuration.store {
+        case .memory:
+            let memory = MemoryStore(
+                policy: configuration.lifetimes,
+                configuration: .init(sweepInterval: configuration.sweepInterval),
+                logger: Logger(label: "sessiond.memory-store")
+            )
+            (store, storeService) = (memory, memory)
+        case .redis:
+            let redis = RedisStore(
+                configuration: configuration.redis, prefix: configuration.redisPrefix, policy: configuration.lifetimes,
+                group: group, logger: Logger(label: "sessiond.redis")
+            )
+            (store, storeService) = (redis, redis.pool)
+            logger.notice("using Redis", metadata: ["redis": "\(configuration.redis.redactedURL)", "prefix": "\(configuration.redisPrefix)"])
+        }
         let application = Application(
             service: SessionService(store: store, policy: configuration.lifetimes),
             storeName: configuration.store.rawValue, limits: configuration.limits, logger: logger
@@ -38,7 +53,7 @@ public struct Sessiond: Sendable {
         // Shut down in reverse order: the server drains before the store stops.
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: store), .init(service: server)],
+                services: [.init(service: storeService), .init(service: server)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

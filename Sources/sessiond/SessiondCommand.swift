@@ -18,7 +18,7 @@ struct SessiondCommand: AsyncParsableCommand {
         commandName: "sessiond",
         abstract: "Server-side sessions for web apps in any language, over HTTP/JSON.",
         discussion: """
-            Serves the session API (see /openapi.yaml) on the embedded in-memory store.
+            Serves the session API (see /openapi.yaml) on the embedded in-memory store or on Redis.
             Every setting is a flag, an environment variable, or its default, in that order.
             SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
             """
@@ -27,6 +27,10 @@ struct SessiondCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.host.help)) var host: String?
     @Option(help: ArgumentHelp(Setting.port.help)) var port: String?
     @Option(help: ArgumentHelp(Setting.store.help)) var store: String?
+    @Option(help: ArgumentHelp(Setting.redisURL.help)) var redisUrl: String?
+    @Option(help: ArgumentHelp(Setting.redisPrefix.help)) var redisPrefix: String?
+    @Option(help: ArgumentHelp(Setting.redisConnections.help)) var redisConnections: String?
+    @Option(help: ArgumentHelp(Setting.redisTimeout.help)) var redisTimeout: String?
     @Option(help: ArgumentHelp(Setting.lifetime.help)) var lifetime: String?
     @Option(help: ArgumentHelp(Setting.permanentLifetime.help)) var permanentLifetime: String?
     @Option(help: ArgumentHelp(Setting.absoluteLifetime.help)) var absoluteLifetime: String?
@@ -41,7 +45,8 @@ struct SessiondCommand: AsyncParsableCommand {
     /// The flags given, by setting.
     private var flags: [Setting: String] {
         let given: [(Setting, String?)] = [
-            (.host, host), (.port, port), (.store, store), (.lifetime, lifetime),
+            (.host, host), (.port, port), (.store, store), (.redisURL, redisUrl), (.redisPrefix, redisPrefix),
+            (.redisConnections, redisConnections), (.redisTimeout, redisTimeout), (.lifetime, lifetime),
             (.permanentLifetime, permanentLifetime), (.absoluteLifetime, absoluteLifetime),
             (.maxBodyBytes, maxBodyBytes), (.maxDataDepth, maxDataDepth), (.idleTimeout, idleTimeout),
             (.sweepInterval, sweepInterval), (.threads, threads), (.logLevel, logLevel), (.logFormat, logFormat),

@@ -31,13 +31,13 @@ struct TimeTests {
     }
 
     @Test(arguments: [
-        ("3600", Int64(3_600_000)), ("90s", 90_000), ("30m", 1_800_000), ("12h", 43_200_000), ("31d", 2_678_400_000), ("1", 1000),
+        ("3600", Int64(3_600_000)), ("90s", 90_000), ("30m", 1_800_000), ("12h", 43_200_000), ("31d", 2_678_400_000), ("1", 1000), ("250ms", 250),
     ])
     func durations(text: String, milliseconds: Int64) {
         #expect(DurationText.milliseconds(text) == milliseconds)
     }
 
-    @Test(arguments: ["", "0", "0s", "-5", "5x", "s", "1.5h", " 5", "5 s", "99999999999999999999", "999999999999999d"])
+    @Test(arguments: ["", "0", "0s", "-5", "5x", "s", "1.5h", " 5", "5 s", "99999999999999999999", "999999999999999d", "ms", "0ms", "5sm"])
     func invalidDurations(text: String) {
         #expect(DurationText.milliseconds(text) == nil)
     }

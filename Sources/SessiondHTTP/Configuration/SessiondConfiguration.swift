@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import RedisClient
 import SessionCore
 
 /// Everything `sessiond` needs to run, resolved from flags, environment and defaults.
@@ -7,11 +8,15 @@ public struct SessiondConfiguration: Sendable {
     /// How log lines are written.
     public enum LogFormat: String, Sendable { case text, json }
     /// Which store keeps the sessions.
-    public enum StoreKind: String, Sendable { case memory }
+    public enum StoreKind: String, Sendable { case memory, redis }
 
     public var host: String
     public var port: Int
     public var store: StoreKind
+    /// How to reach Redis (read also when the store is memory, so that mistakes show early).
+    public var redis: RedisConfiguration
+    /// Prefix of every session key in Redis.
+    public var redisPrefix: String
     public var lifetimes: LifetimePolicy
     public var limits: RequestLimits
     public var idleTimeout: TimeAmount
@@ -33,12 +38,20 @@ public struct SessiondConfiguration: Sendable {
         flags: [Setting: String], environment: [String: String], coreCount: Int
     ) throws(ConfigurationError) -> SessiondConfiguration {
         let reader = SettingReader(flags: flags, environment: environment)
-        let store: StoreKind = try reader.value(.store, expected: "memory") { StoreKind(rawValue: $0) }
+        let store: StoreKind = try reader.value(.store, expected: "memory or redis") { StoreKind(rawValue: $0) }
+        var redis = try reader.value(.redisURL, expected: "redis://[user:password@]host[:port][/db]") { RedisConfiguration(url: $0) }
+        redis.connectionsPerLoop = try reader.value(.redisConnections, expected: "a whole number from 1 to 64") {
+            Int($0).flatMap { (1...64).contains($0) ? $0 : nil }
+        }
+        let redisTimeout = try reader.value(.redisTimeout, expected: "a positive duration such as 500ms or 2s") { DurationText.milliseconds($0) }
+        redis.commandTimeout = .milliseconds(redisTimeout)
+        redis.connectTimeout = .milliseconds(redisTimeout)
+        let redisPrefix = try reader.value(.redisPrefix, expected: "a key prefix (may be empty)") { $0 }
         let logLevel: Logger.Level = try reader.value(.logLevel, expected: "trace, debug, info, notice, warning, error or critical") {
             Logger.Level(rawValue: $0)
         }
         let logFormat: LogFormat = try reader.value(.logFormat, expected: "text or json") { LogFormat(rawValue: $0) }
-        let duration = "a positive duration: seconds, or a number with s, m, h or d (90s, 30m, 12h, 31d)"
+        let duration = "a positive duration: seconds, or a number with ms, s, m, h or d (90s, 30m, 12h, 31d)"
         let standard = try reader.value(.lifetime, expected: duration, DurationText.milliseconds)
         let permanent = try reader.value(.permanentLifetime, expected: duration, DurationText.milliseconds)
         let absolute = try reader.optionalValue(.absoluteLifetime, expected: duration + ", or off", parseOptionalDuration)
@@ -53,7 +66,7 @@ public struct SessiondConfiguration: Sendable {
         let host = try reader.value(.host, expected: "an IP address or host name") { $0.isEmpty ? nil : $0 }
 
         return SessiondConfiguration(
-            host: host, port: port, store: store,
+            host: host, port: port, store: store, redis: redis, redisPrefix: redisPrefix,
             lifetimes: LifetimePolicy(permanent: permanent, standard: standard, absolute: absolute ?? nil),
             limits: RequestLimits(maxBodyBytes: maxBody, maxDataDepth: maxDepth),
             idleTimeout: .milliseconds(idle), sweepInterval: .milliseconds(sweep),

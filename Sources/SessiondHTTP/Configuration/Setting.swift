@@ -4,6 +4,10 @@ public enum Setting: String, CaseIterable, Sendable {
     case host
     case port
     case store
+    case redisURL = "redis-url"
+    case redisPrefix = "redis-prefix"
+    case redisConnections = "redis-connections"
+    case redisTimeout = "redis-timeout"
     case lifetime
     case permanentLifetime = "permanent-lifetime"
     case absoluteLifetime = "absolute-lifetime"
@@ -30,6 +34,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .host: return "127.0.0.1"
         case .port: return "8080"
         case .store: return "memory"
+        case .redisURL: return "redis://127.0.0.1:6379/0"
+        case .redisPrefix: return "sessiond:"
+        case .redisConnections: return "1"
+        case .redisTimeout: return "1s"
         case .lifetime: return "1d"
         case .permanentLifetime: return "31d"
         case .absoluteLifetime: return nil
@@ -48,7 +56,11 @@ public enum Setting: String, CaseIterable, Sendable {
         switch self {
         case .host: return "Address to listen on."
         case .port: return "TCP port to listen on (0 picks a free one; the start-up line says which)."
-        case .store: return "Session store: memory (embedded, lost on exit)."
+        case .store: return "Session store: memory (embedded, lost on exit) or redis."
+        case .redisURL: return "With --store redis: redis://[user:password@]host:port[/db]."
+        case .redisPrefix: return "With --store redis: prefix of every session key."
+        case .redisConnections: return "With --store redis: connections per event loop (commands are pipelined on them)."
+        case .redisTimeout: return "With --store redis: how long a command may wait for Redis before the request gets 503 (e.g. 500ms, 1s)."
         case .lifetime: return "Idle lifetime of sessions that are not permanent (seconds, or 90s, 30m, 12h, 1d)."
         case .permanentLifetime: return "Idle lifetime of permanent sessions."
         case .absoluteLifetime: return "Cap on any session's life counted from its creation, whatever its activity (off by default)."
