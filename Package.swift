@@ -107,10 +107,29 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Starts and stops a real redis-server for the tests that need one.
+        .target(name: "RedisTestSupport", path: "Tests/RedisTestSupport"),
+        .testTarget(
+            name: "RedisStoreTests",
+            dependencies: [
+                "RedisStore",
+                "RedisClient",
+                "RedisTestSupport",
+                "SessionCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "StoreConformanceTests",
             dependencies: [
                 "SessionCore",
+                "RedisStore",
+                "RedisClient",
+                "RedisTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -1,18 +1,32 @@
+import Logging
 import NIOCore
 import NIOPosix
+import RedisClient
+import RedisStore
+import RedisTestSupport
 import SessionCore
 import Testing
 
-/// The behaviour every `SessionStore` must have, run against each implementation.
-/// (The Redis store joins `StoreUnderTest` when it exists.)
+/// The behaviour every `SessionStore` must have, run against each implementation: the embedded
+/// store, and the Redis store on a real redis-server that the tests start.
 enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
+    case redis
 
     var testDescription: String { rawValue }
 
     func make(policy: LifetimePolicy, clock: ManualClock) -> any SessionStore {
         switch self {
-        case .memory: return MemoryStore(policy: policy, clock: clock)
+        case .memory:
+            return MemoryStore(policy: policy, clock: clock)
+        case .redis:
+            let server = RedisTestServer.shared
+            var configuration = RedisConfiguration(url: server.url) ?? RedisConfiguration()
+            configuration.commandTimeout = .seconds(5)
+            return RedisStore(
+                configuration: configuration, prefix: "conformance:\(SessionID.random()):", policy: policy,
+                group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.redis")
+            )
         }
     }
 }
@@ -20,7 +34,9 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
 @Suite("Store conformance")
 struct StoreConformanceTests {
     let loop = MultiThreadedEventLoopGroup.singleton.next()
-    let clock = ManualClock()
+    /// Starts at the real time: Redis expires keys by its own clock, so test times must not lie
+    /// in the past.
+    let clock = ManualClock(start: SystemClock().now())
     let policy = LifetimePolicy(permanent: 31 * 86_400_000, standard: 86_400_000, absolute: nil)
 
     private func newSession(permanent: Bool = false, data: String = #"{"user":42}"#) -> Session {
@@ -143,6 +159,21 @@ struct StoreConformanceTests {
         }
         let final = try await store.load(session.id, at: now, on: loop).get()
         #expect(final?.version == 201)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func aReplaceRacingADeleteNeverBringsTheSessionBack(kind: StoreUnderTest) async throws {
+        let store = kind.make(policy: policy, clock: clock)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let now = clock.now()
+        for _ in 0..<50 {
+            let session = newSession()
+            try await store.insert(session, on: loop).get()
+            async let replaced = store.update(session.id, .replace(data: Array(#"{"late":true}"#.utf8), permanent: false), at: now, on: group.next()).get()
+            async let removed = store.remove(session.id, at: now, on: group.next()).get()
+            _ = try await (replaced, removed)
+            #expect(try await store.load(session.id, at: now, on: loop).get() == nil)
+        }
     }
 
     @Test(arguments: StoreUnderTest.allCases)

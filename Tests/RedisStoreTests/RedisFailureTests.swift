@@ -1,0 +1,200 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RedisClient
+import RedisStore
+import RedisTestSupport
+import SessionCore
+import Testing
+
+/// What the Redis store does when Redis misbehaves: each test has its own redis-server.
+@Suite("Redis store under failure", .serialized)
+struct RedisFailureTests {
+    let group = MultiThreadedEventLoopGroup.singleton
+    let policy = LifetimePolicy()
+    let clock = SystemClock()
+
+    private func makeStore(_ server: RedisTestServer, timeout: TimeAmount = .milliseconds(300)) throws -> RedisStore {
+        var configuration = try #require(RedisConfiguration(url: server.url))
+        configuration.commandTimeout = timeout
+        configuration.connectTimeout = timeout
+        configuration.maxBackoff = .milliseconds(200)
+        return RedisStore(configuration: configuration, policy: policy, group: group, logger: Logger(label: "test.redis"))
+    }
+
+    private func newSession() -> Session {
+        let now = clock.now()
+        return Session(
+            id: .random(), data: Array(#"{"n":1}"#.utf8), permanent: false, version: 1, createdAt: now, updatedAt: now,
+            expiresAt: policy.expiry(createdAt: now, now: now, permanent: false)
+        )
+    }
+
+    /// A failure that must be a store failure, never an answer.
+    private func expectStoreFailure<T>(_ future: EventLoopFuture<T>, _ comment: Comment? = nil) async {
+        do {
+            let value = try await future.get()
+            Issue.record("expected a store failure, got \(value)")
+        } catch let error as SessionStoreError {
+            #expect(error.isTransient, comment)
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func killedAndRestartedUnderLoad() async throws {
+        let server = try RedisTestServer()
+        let store = try makeStore(server)
+        let known = newSession()
+        try await store.insert(known, on: group.next()).get()
+
+        // Load: 8 workers reading and writing until told to stop.
+        let stop = NIOLockedValueBox(false)
+        let results = try await withThrowingTaskGroup(of: (ok: Int, unavailable: Int, wrong: Int).self) { tasks in
+            for _ in 0..<8 {
+                tasks.addTask {
+                    var tally = (ok: 0, unavailable: 0, wrong: 0)
+                    while !stop.withLockedValue({ $0 }) {
+                        do {
+                            let session = self.newSession()
+                            try await store.insert(session, on: self.group.next()).get()
+                            let read = try await store.load(session.id, at: self.clock.now(), on: self.group.next()).get()
+                            if read == session { tally.ok += 1 } else { tally.wrong += 1 }
+                        } catch let error as SessionStoreError where error.isTransient {
+                            tally.unavailable += 1
+                            try await Task.sleep(for: .milliseconds(5))
+                        }
+                    }
+                    return tally
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            server.kill()
+            // While Redis is down: failures, never "not found".
+            await expectStoreFailure(store.load(known.id, at: clock.now(), on: group.next()), "read while down")
+            await expectStoreFailure(store.update(known.id, .replace(data: Array("{}".utf8), permanent: false), at: clock.now(), on: group.next()))
+            await expectStoreFailure(store.checkReady(on: group.next()))
+            try await Task.sleep(for: .milliseconds(300))
+            try server.start()
+            // Service resumes by itself (the pool reconnects after its backoff).
+            var ready = false
+            for _ in 0..<50 where !ready {
+                ready = (try? await store.checkReady(on: group.next()).get()) != nil
+                if !ready { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(ready)
+            try await Task.sleep(for: .milliseconds(300))
+            stop.withLockedValue { $0 = true }
+            var total = (ok: 0, unavailable: 0, wrong: 0)
+            for try await tally in tasks {
+                total.ok += tally.ok
+                total.unavailable += tally.unavailable
+                total.wrong += tally.wrong
+            }
+            return total
+        }
+        #expect(results.wrong == 0)
+        #expect(results.unavailable > 0)
+        #expect(results.ok > 0)
+        // Correct answers after the restart on every loop's connection.
+        for _ in 0..<8 {
+            let session = newSession()
+            try await store.insert(session, on: group.next()).get()
+            #expect(try await store.load(session.id, at: clock.now(), on: group.next()).get() == session)
+        }
+        await store.pool.close()
+        server.stop()
+    }
+
+    @Test func aConnectionResetMidPipelineFailsPendingCommandsThenRecovers() async throws {
+        let server = try RedisTestServer()
+        let store = try makeStore(server, timeout: .seconds(2))
+        let loop = group.next()
+        try await store.checkReady(on: loop).get()
+        // Block Redis briefly so that our commands pile up in flight, then kill our connection.
+        let admin = try makeStore(server, timeout: .seconds(5))
+        let adminLoop = group.next()
+        let sleeping = admin.pool.send(RedisCommand("DEBUG", "SLEEP", "0.3"), on: adminLoop)
+        try await Task.sleep(for: .milliseconds(50))
+        let inFlight = (0..<20).map { _ in store.load(.random(), at: clock.now(), on: loop) }
+        let killed = admin.pool.send(RedisCommand("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"), on: adminLoop)
+        _ = try await sleeping.get()
+        _ = try? await killed.get()
+        var failed = 0
+        for future in inFlight {
+            do { _ = try await future.get() } catch let error as SessionStoreError where error.isTransient { failed += 1 }
+        }
+        #expect(failed > 0, "commands in flight on the killed connection fail")
+        // The next commands reconnect and succeed.
+        var recovered = false
+        for _ in 0..<40 where !recovered {
+            recovered = (try? await store.checkReady(on: loop).get()) != nil
+            if !recovered { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(recovered)
+        let session = newSession()
+        try await store.insert(session, on: loop).get()
+        #expect(try await store.load(session.id, at: clock.now(), on: loop).get() == session)
+        await store.pool.close()
+        await admin.pool.close()
+        server.stop()
+    }
+
+    @Test func aSlowReplyPastTheTimeoutIsATimeoutNotAHang() async throws {
+        let server = try RedisTestServer()
+        let store = try makeStore(server, timeout: .milliseconds(200))
+        let loop = group.next()
+        try await store.checkReady(on: loop).get()
+        let admin = try makeStore(server, timeout: .seconds(5))
+        let sleeping = admin.pool.send(RedisCommand("DEBUG", "SLEEP", "1"), on: group.next())
+        try await Task.sleep(for: .milliseconds(50))
+        let started = ContinuousClock.now
+        do {
+            _ = try await store.load(.random(), at: clock.now(), on: loop).get()
+            Issue.record("a read succeeded while Redis was asleep")
+        } catch let error as SessionStoreError {
+            #expect(error == .timeout(""))
+        }
+        let waited = ContinuousClock.now - started
+        #expect(waited < .milliseconds(700), "failed after \(waited)")
+        _ = try await sleeping.get()
+        let session = newSession()
+        try await store.insert(session, on: loop).get()
+        #expect(try await store.load(session.id, at: clock.now(), on: loop).get() == session)
+        await store.pool.close()
+        await admin.pool.close()
+        server.stop()
+    }
+
+    @Test func sessionsLiveInRedisUnderThePrefixWithTheirExpiry() async throws {
+        let server = try RedisTestServer()
+        let store = try makeStore(server)
+        let loop = group.next()
+        let session = newSession()
+        try await store.insert(session, on: loop).get()
+        let key = store.key(for: session.id)
+        #expect(key == "sessiond:\(session.id)")
+        let expiry = try await store.pool.send(RedisCommand("PEXPIRETIME", key), on: loop).get()
+        #expect(expiry.int == session.expiresAt.millisecondsSinceEpoch)
+        let type = try await store.pool.send(RedisCommand("TYPE", key), on: loop).get()
+        #expect(type == .simpleString("hash"))
+        #expect(try await store.remove(session.id, at: clock.now(), on: loop).get())
+        let exists = try await store.pool.send(RedisCommand("EXISTS", key), on: loop).get()
+        #expect(exists == .integer(0))
+        await store.pool.close()
+        server.stop()
+    }
+
+    @Test func unreachableRedisFailsFastWithUnavailable() async throws {
+        let server = try RedisTestServer()
+        server.stop()
+        let store = try makeStore(server)
+        let started = ContinuousClock.now
+        await expectStoreFailure(store.load(.random(), at: clock.now(), on: group.next()))
+        await expectStoreFailure(store.insert(newSession(), on: group.next()))
+        #expect(ContinuousClock.now - started < .seconds(1))
+        await store.pool.close()
+    }
+}
+
