@@ -1,0 +1,124 @@
+"""sessiond on Redis when Redis dies under load: 503 with Retry-After while it is down (never 404,
+never a hang), /readyz 503, and correct answers again once Redis is back, without a restart of
+sessiond. Starts its own redis-server and sessiond on free loopback ports."""
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+BIN = os.environ.get("SESSIOND_BIN", os.path.join(os.path.dirname(__file__), "../../.build/debug/sessiond"))
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"nothing listens on {port}")
+
+
+def start_redis(port):
+    proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return proc
+
+
+def call(port, method, path, body=None, timeout=5):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    conn.request(method, path, json.dumps(body) if body is not None else None, headers)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, dict(response.getheaders()), data
+
+
+@pytest.fixture
+def stack():
+    redis_port, port = free_port(), free_port()
+    redis = start_redis(redis_port)
+    sessiond = subprocess.Popen(
+        [BIN, "--port", str(port), "--store", "redis", "--redis-url", f"redis://127.0.0.1:{redis_port}/0",
+         "--redis-timeout", "300ms", "--log-level", "notice"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    wait_port(port)
+    state = {"redis": redis}
+    yield state, redis_port, port, sessiond
+    sessiond.kill()
+    state["redis"].kill()
+    sessiond.wait()
+    state["redis"].wait()
+
+
+def test_redis_killed_and_restarted_under_load(stack):
+    state, redis_port, port, sessiond = stack
+    status, _, body = call(port, "POST", "/sessions", {"data": {"user": 1}})
+    assert status == 201
+    sid = json.loads(body)["sid"]
+
+    statuses, stop = [], threading.Event()
+
+    def worker():
+        while not stop.is_set():
+            try:
+                s, _, _ = call(port, "POST", "/sessions", {"data": {"n": 1}}, timeout=3)
+                statuses.append(s)
+            except OSError as error:  # a hang or a reset would show here
+                statuses.append(repr(error))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    state["redis"].kill()
+    state["redis"].wait()
+    time.sleep(0.3)
+
+    started = time.monotonic()
+    status, headers, body = call(port, "GET", f"/sessions/{sid}")
+    assert status == 503, body
+    assert time.monotonic() - started < 2
+    assert headers.get("Retry-After") == "1"
+    assert json.loads(body)["type"].endswith("/store-unavailable")
+    assert call(port, "GET", "/readyz")[0] == 503
+    assert call(port, "GET", "/livez")[0] == 200
+
+    state["redis"] = start_redis(redis_port)
+    deadline = time.monotonic() + 10
+    while call(port, "GET", "/readyz")[0] != 200:
+        assert time.monotonic() < deadline, "sessiond did not recover"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join()
+
+    assert set(statuses) <= {201, 503}, set(statuses)
+    assert statuses.count(201) > 0 and statuses.count(503) > 0
+    # Redis restarted empty: the old session is gone (404), new ones work.
+    assert call(port, "GET", f"/sessions/{sid}")[0] == 404
+    status, _, body = call(port, "POST", "/sessions", {"data": {"back": True}})
+    assert status == 201
+    new_sid = json.loads(body)["sid"]
+    status, _, body = call(port, "GET", f"/sessions/{new_sid}")
+    assert status == 200 and json.loads(body)["data"] == {"back": True}
+    assert sessiond.poll() is None, "sessiond crashed"
