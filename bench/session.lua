@@ -11,7 +11,7 @@ local body = '{"data":{"user":42,"cart":[1,2,3],"blob":"' .. filler .. '"}}'
 
 function init(args)
   local path = os.getenv("SIDS")
-  if path then
+  if path and path ~= "" then
     for line in io.lines(path) do sids[#sids + 1] = line end
   end
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))

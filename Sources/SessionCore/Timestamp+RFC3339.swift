@@ -47,7 +47,7 @@ extension Timestamp {
 
     /// Year, month (1...12) and day (1...31) of the day `days` after 1970-01-01
     /// (Howard Hinnant's civil_from_days).
-    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+    public static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097

@@ -137,9 +137,9 @@ struct BadInputTests {
     }
 
     @Test(arguments: [
-        ("GET", "/sessions", "POST"), ("DELETE", "/sessions", "POST"), ("POST", "/sessions/1b4e28ba-2fa1-41d2-883f-0016d3cca427", "GET, PUT, DELETE"),
-        ("PATCH", "/sessions/1b4e28ba-2fa1-41d2-883f-0016d3cca427", "GET, PUT, DELETE"), ("POST", "/livez", "GET"), ("PUT", "/readyz", "GET"),
-        ("DELETE", "/openapi.yaml", "GET"),
+        ("GET", "/sessions", "POST"), ("DELETE", "/sessions", "POST"), ("POST", "/sessions/1b4e28ba-2fa1-41d2-883f-0016d3cca427", "GET, HEAD, PUT, DELETE"),
+        ("PATCH", "/sessions/1b4e28ba-2fa1-41d2-883f-0016d3cca427", "GET, HEAD, PUT, DELETE"), ("POST", "/livez", "GET, HEAD"), ("PUT", "/readyz", "GET, HEAD"),
+        ("DELETE", "/openapi.yaml", "GET, HEAD"),
     ])
     func wrongMethods(method: String, path: String, allow: String) throws {
         let response = try HTTPHarness().send(method, path)

@@ -85,13 +85,18 @@ final class HTTPHarness {
 
     /// Sends raw bytes and returns every complete response written back.
     func exchange(_ bytes: [UInt8]) throws -> [TestResponse] {
+        Self.parse(try exchangeRaw(bytes))
+    }
+
+    /// Sends raw bytes and returns the raw bytes written back.
+    func exchangeRaw(_ bytes: [UInt8]) throws -> [UInt8] {
         try channel.writeInbound(ByteBuffer(bytes: bytes))
         channel.embeddedEventLoop.run()
         var output: [UInt8] = []
         while let part = try channel.readOutbound(as: IOData.self) {
             if case let .byteBuffer(buffer) = part { output += buffer.readableBytesView }
         }
-        return Self.parse(output)
+        return output
     }
 
     /// One request; `body` gets a Content-Length.

@@ -80,3 +80,84 @@ struct OperationsTests {
         #expect(keeping.channel.isActive)
     }
 }
+
+/// Wraps a store so that its answers arrive later, as Redis' do (on the next loop tick).
+struct LaterStore: SessionStore {
+    let base: any SessionStore
+    private func later<T: Sendable>(_ future: EventLoopFuture<T>, _ loop: any EventLoop) -> EventLoopFuture<T> {
+        let promise = loop.makePromise(of: T.self)
+        loop.execute { future.cascade(to: promise) }
+        return promise.futureResult
+    }
+    func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> { later(base.insert(session, on: eventLoop), eventLoop) }
+    func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
+        later(base.load(id, at: now, on: eventLoop), eventLoop)
+    }
+    func update(_ id: SessionID, _ mutation: SessionMutation, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<UpdateOutcome> {
+        later(base.update(id, mutation, at: now, on: eventLoop), eventLoop)
+    }
+    func remove(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        later(base.remove(id, at: now, on: eventLoop), eventLoop)
+    }
+    func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { later(base.checkReady(on: eventLoop), eventLoop) }
+}
+
+@Suite("HTTP/1.1 details")
+struct HTTPDetailTests {
+    @Test func pipeliningBehindAStoreThatAnswersLater() throws {
+        let harness = try HTTPHarness(store: LaterStore(base: MemoryStore(policy: LifetimePolicy())))
+        let sid = SessionID.random()
+        let raw = "GET /sessions/\(sid) HTTP/1.1\r\nHost: x\r\n\r\nGET /livez HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
+        let responses = try harness.exchange(Array(raw.utf8))
+        #expect(responses.map(\.status) == [404, 200, 200])
+    }
+
+    @Test func headIsGetWithoutTheBody() throws {
+        let harness = try HTTPHarness()
+        let created = try harness.send("POST", "/sessions", body: #"{"data":{"a":1}}"#)
+        let sid = try #require(created.field("sid"))
+        let get = try harness.send("GET", "/sessions/\(sid)")
+        let raw = String(decoding: try harness.exchangeRaw(Array("HEAD /sessions/\(sid) HTTP/1.1\r\nHost: x\r\n\r\n".utf8)), as: UTF8.self)
+        #expect(raw.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(raw.hasSuffix("\r\n\r\n"), "no body after the head")
+        let head = HTTPHarness.parse(Array(raw.utf8)).first
+        #expect(head?.header("Content-Length") == get.header("Content-Length"))
+        #expect(head?.header("ETag") == "\"1\"")
+        // The connection goes on.
+        #expect(try harness.send("GET", "/livez").body == #"{"status":"alive"}"#)
+    }
+
+    @Test func everyResponseHasADate() throws {
+        let harness = try HTTPHarness()
+        let response = try harness.send("GET", "/nope")
+        let date = try #require(response.header("Date"))
+        #expect(date.hasSuffix(" GMT") && date.count == 29)
+        #expect(HTTPDate.format(secondsSinceEpoch: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.format(secondsSinceEpoch: 0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+    }
+
+    @Test func expect100ContinueGetsAnInterimResponse() throws {
+        let harness = try HTTPHarness()
+        let head = "POST /sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n"
+        let interim = try harness.exchange(Array(head.utf8))
+        #expect(interim.map(\.status) == [100])
+        let final = try harness.exchange(Array(#"{"data":{}}"#.utf8))
+        #expect(final.map(\.status) == [201])
+    }
+
+    @Test func hostIsRequiredOnceInHTTP11() throws {
+        let missing = try HTTPHarness().exchange(Array("GET /livez HTTP/1.1\r\n\r\n".utf8))
+        #expect(missing.first?.status == 400)
+        #expect(missing.first?.problemSlug == "bad-request")
+        let twice = try HTTPHarness().exchange(Array("GET /livez HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n".utf8))
+        #expect(twice.first?.status == 400)
+        let http10 = try HTTPHarness().exchange(Array("GET /livez HTTP/1.0\r\n\r\n".utf8))
+        #expect(http10.first?.status == 200)
+    }
+
+    @Test func absoluteFormTargets() throws {
+        let harness = try HTTPHarness()
+        let responses = try harness.exchange(Array("GET http://127.0.0.1:8080/livez HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n".utf8))
+        #expect(responses.first?.status == 200)
+    }
+}

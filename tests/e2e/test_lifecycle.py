@@ -1,10 +1,11 @@
 """The session life cycle over real HTTP, against a running sessiond.
 
 The server's base URL comes from SESSIOND_URL (e.g. http://127.0.0.1:18123); scripts/test
-starts sessiond on a free port and sets it. The tests assume the default settings (standard
-lifetime one day, permanent lifetime 31 days, no absolute lifetime, 65536-byte bodies, data
-nesting up to 32 levels) and the in-memory store. HTTP goes through http.client (and raw
-sockets for keep-alive and pipelining): what is on the wire is what is tested.
+starts sessiond on a free port and sets it, and SESSIOND_STORE to the store it runs on
+("memory" when unset). The tests assume the default settings: standard lifetime one day,
+permanent lifetime 31 days, no absolute lifetime, 65536-byte bodies, data nesting up to 32
+levels. HTTP goes through http.client (and raw sockets for keep-alive and pipelining): what
+is on the wire is what is tested.
 """
 
 import datetime
@@ -28,6 +29,7 @@ _url = urllib.parse.urlsplit(BASE_URL)
 HOST = _url.hostname
 PORT = _url.port or 80
 BASE_PATH = _url.path.rstrip("/")
+STORE = os.environ.get("SESSIOND_STORE", "memory")
 
 OPENAPI_FILE = pathlib.Path(__file__).resolve().parents[2] / "api" / "openapi.yaml"
 PROBLEMS = "https://sessiond.dev/problems/"
@@ -499,12 +501,12 @@ def test_unknown_path_is_404(path):
     [
         ("GET", "/sessions", "POST"),
         ("DELETE", "/sessions", "POST"),
-        ("PATCH", session_path(NEVER_ISSUED), "GET, PUT, DELETE"),
-        ("POST", session_path(NEVER_ISSUED), "GET, PUT, DELETE"),
-        ("PATCH", "/sessions/not-a-uuid", "GET, PUT, DELETE"),  # the method is checked first
-        ("POST", "/livez", "GET"),
-        ("DELETE", "/readyz", "GET"),
-        ("PUT", "/openapi.yaml", "GET"),
+        ("PATCH", session_path(NEVER_ISSUED), "GET, HEAD, PUT, DELETE"),
+        ("POST", session_path(NEVER_ISSUED), "GET, HEAD, PUT, DELETE"),
+        ("PATCH", "/sessions/not-a-uuid", "GET, HEAD, PUT, DELETE"),  # the method is checked first
+        ("POST", "/livez", "GET, HEAD"),
+        ("DELETE", "/readyz", "GET, HEAD"),
+        ("PUT", "/openapi.yaml", "GET, HEAD"),
     ],
 )
 def test_wrong_method_is_405_with_allow(method, path, allow):
@@ -533,7 +535,7 @@ def test_livez():
 def test_readyz():
     reply = request("GET", "/readyz")
     assert reply.status == 200, reply
-    assert reply.json() == {"status": "ready", "store": "memory"}
+    assert reply.json() == {"status": "ready", "store": STORE}
     assert reply.header("Cache-Control") == "no-store"
 
 

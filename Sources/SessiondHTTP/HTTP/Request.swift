@@ -12,13 +12,20 @@ public struct Request: Sendable {
     /// The body; an empty buffer when the request had none.
     public var body: ByteBuffer
 
+    /// - Parameter uri: the request target in origin form (`/path?query`) or absolute form
+    ///   (`http://host/path?query`, RFC 9112 §3.2.2), whose scheme and authority are dropped.
     public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
         self.method = method
-        if let mark = uri.firstIndex(of: "?") {
-            self.path = uri[..<mark]
-            self.query = uri[uri.index(after: mark)...]
+        var target = Substring(uri)
+        for scheme in ["http://", "https://"] where target.lowercased().hasPrefix(scheme) {
+            let authorityAndPath = target.dropFirst(scheme.count)
+            target = authorityAndPath.firstIndex(of: "/").map { authorityAndPath[$0...] } ?? "/"
+        }
+        if let mark = target.firstIndex(of: "?") {
+            self.path = target[..<mark]
+            self.query = target[target.index(after: mark)...]
         } else {
-            self.path = Substring(uri)
+            self.path = target
             self.query = nil
         }
         self.headers = headers

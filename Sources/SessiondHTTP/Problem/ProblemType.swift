@@ -14,6 +14,7 @@ public struct ProblemType: Sendable, Hashable {
     public static func == (lhs: ProblemType, rhs: ProblemType) -> Bool { lhs.slug == rhs.slug }
     public func hash(into hasher: inout Hasher) { hasher.combine(slug) }
 
+    public static let badRequest = ProblemType(slug: "bad-request", status: .badRequest, title: "Malformed HTTP request")
     public static let malformedSID = ProblemType(slug: "malformed-sid", status: .badRequest, title: "Malformed session id")
     public static let invalidJSON = ProblemType(slug: "invalid-json", status: .badRequest, title: "Body is not valid JSON")
     public static let invalidUTF8 = ProblemType(slug: "invalid-utf8", status: .badRequest, title: "Body is not valid UTF-8")

@@ -12,6 +12,8 @@ public enum Router {
     ///   `malformed-sid` for a session path whose sid is not a canonical UUID, 405
     ///   `method-not-allowed` with `Allow` for a known path and another method. The route
     ///   template is returned in both cases ("-" when no route matched).
+    ///
+    /// HEAD is routed by the caller as GET; `Allow` lists it wherever GET is allowed.
     public static func route(_ method: HTTPMethod, _ path: Substring) -> (RouteName, Result<Endpoint, Problem>) {
         var segments = path.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
         guard segments.first == "" else { return ("-", .failure(notFound(path))) }
@@ -23,17 +25,17 @@ public enum Router {
             case "sessions":
                 return ("/sessions", method == .POST ? .success(.createSession) : .failure(notAllowed(method, ["POST"])))
             case "livez":
-                return ("/livez", method == .GET ? .success(.livez) : .failure(notAllowed(method, ["GET"])))
+                return ("/livez", method == .GET ? .success(.livez) : .failure(notAllowed(method, ["GET", "HEAD"])))
             case "readyz":
-                return ("/readyz", method == .GET ? .success(.readyz) : .failure(notAllowed(method, ["GET"])))
+                return ("/readyz", method == .GET ? .success(.readyz) : .failure(notAllowed(method, ["GET", "HEAD"])))
             case "openapi.yaml":
-                return ("/openapi.yaml", method == .GET ? .success(.openAPIDocument) : .failure(notAllowed(method, ["GET"])))
+                return ("/openapi.yaml", method == .GET ? .success(.openAPIDocument) : .failure(notAllowed(method, ["GET", "HEAD"])))
             default:
                 return ("-", .failure(notFound(path)))
             }
         case 2 where segments[0] == "sessions":
             let route = "/sessions/{sid}"
-            let allowed = ["GET", "PUT", "DELETE"]
+            let allowed = ["GET", "HEAD", "PUT", "DELETE"]
             guard [.GET, .PUT, .DELETE].contains(method) else { return (route, .failure(notAllowed(method, allowed))) }
             guard let id = SessionID(segments[1]) else {
                 return (route, .failure(Problem(.malformedSID, detail: "a session id is a lowercase canonical UUID such as 1b4e28ba-2fa1-41d2-883f-0016d3cca427")))

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import SessionCore
 
 /// The last handler of a connection's pipeline: collects one request (head, body up to the
 /// limit, end), asks the `Application` for the response on this channel's event loop, writes
@@ -26,11 +27,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let application: Application
     private let logger: Logger
+    private let clock: any SessionClock
     private var state = State.idle
+    private var date = HTTPDate()
 
-    init(application: Application, logger: Logger) {
+    init(application: Application, logger: Logger, clock: any SessionClock = SystemClock()) {
         self.application = application
         self.logger = logger
+        self.clock = clock
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -39,9 +43,18 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard case .idle = state else { return }
             let started = NIODeadline.now()
             let limit = application.limits.maxBodyBytes
+            if let problem = Self.check(head) {
+                state = .refused
+                write(problem.response, for: head, route: "-", started: started, closing: true, context: context)
+                return
+            }
             if let declared = head.headers["Content-Length"].first.flatMap(Int.init), declared > limit {
                 refuseTooLarge(context: context, head: head, started: started)
                 return
+            }
+            if head.headers["Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                // The client waits for this before it sends the body (RFC 9110 §10.1.1).
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
             state = .receiving(head, context.channel.allocator.buffer(capacity: 0), started)
         case var .body(part):
@@ -59,7 +72,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             state = .responding
-            let request = Request(method: head.method, uri: head.uri, headers: head.headers, body: body)
+            // HEAD is answered as GET without the body (RFC 9110 §9.3.2).
+            let method = head.method == .HEAD ? .GET : head.method
+            let request = Request(method: method, uri: head.uri, headers: head.headers, body: body)
             let (route, response) = application.respond(to: request, on: context.eventLoop)
             response.assumeIsolated().whenComplete { result in
                 let answer: Response
@@ -91,6 +106,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
+    /// A problem for a request head that HTTP/1.1 forbids: no Host, or several (RFC 9112 §3.2).
+    private static func check(_ head: HTTPRequestHead) -> Problem? {
+        let hosts = head.headers["Host"].count
+        guard head.version.major == 1 && head.version.minor >= 1 else { return nil }
+        if hosts == 1 { return nil }
+        return Problem(.badRequest, detail: hosts == 0 ? "an HTTP/1.1 request needs a Host header" : "a request may carry one Host header only")
+    }
+
     // MARK: - Writing
 
     private func refuseTooLarge(context: ChannelHandlerContext, head: HTTPRequestHead, started: NIODeadline) {
@@ -106,6 +129,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     ) {
         var headers = response.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+        headers.replaceOrAdd(name: "Date", value: date.value(at: clock.now()))
         if closing {
             headers.replaceOrAdd(name: "Connection", value: "close")
         } else if request.version.major == 1 && request.version.minor == 0 {
@@ -113,14 +137,17 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let head = HTTPResponseHead(version: request.version, status: response.status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if response.body.readableBytes > 0 {
+        if response.body.readableBytes > 0 && request.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        }
+        // Ready for the next request before `.end` goes out: writing it lets the pipeline handler
+        // pass on a pipelined request at once, within this call.
+        if !closing, case .responding = state {
+            state = .idle
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if closing {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-        } else if case .responding = state {
-            state = .idle
         }
         let micros = (NIODeadline.now() - started).nanoseconds / 1000
         logger.info(
