@@ -55,7 +55,9 @@ public struct Application: Sendable {
     static func response(for error: any Error, route: String, logger: Logger) -> Response {
         if let problem = error as? Problem { return problem.response }
         if let storeError = error as? SessionStoreError, storeError.isTransient {
-            logger.warning("session store unavailable", metadata: ["route": "\(route)", "error": "\(storeError)"])
+            // Debug only: the pool logs once when the store is lost and once when it is back, and
+            // the access log shows every 503; a line per request would flood the log in an outage.
+            logger.debug("session store unavailable", metadata: ["route": "\(route)", "error": "\(storeError)"])
             return Problem(.storeUnavailable, detail: "the session store did not answer; retry shortly", headers: ["Retry-After": "1"]).response
         }
         logger.error("request failed", metadata: ["route": "\(route)", "error": "\(String(reflecting: type(of: error)))"])

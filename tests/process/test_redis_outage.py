@@ -52,13 +52,15 @@ def call(port, method, path, body=None, timeout=5):
 
 
 @pytest.fixture
-def stack():
+def stack(tmp_path):
     redis_port, port = free_port(), free_port()
     redis = start_redis(redis_port)
+    # The log goes to a file: a pipe that nobody reads would fill up and stall the server.
+    log = open(tmp_path / "sessiond.log", "w")
     sessiond = subprocess.Popen(
         [BIN, "--port", str(port), "--store", "redis", "--redis-url", f"redis://127.0.0.1:{redis_port}/0",
-         "--redis-timeout", "300ms", "--log-level", "notice"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+         "--redis-timeout", "300ms", "--log-level", "info"],
+        stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     wait_port(port)
     state = {"redis": redis}
@@ -67,6 +69,11 @@ def stack():
     state["redis"].kill()
     sessiond.wait()
     state["redis"].wait()
+    log.close()
+    text = (tmp_path / "sessiond.log").read_text()
+    # The log says when Redis is lost and when it is back, once each, not once per request.
+    assert text.count("cannot use Redis") <= 2, text[-2000:]
+    assert "connected to Redis again" in text
 
 
 def test_redis_killed_and_restarted_under_load(stack):
@@ -85,9 +92,29 @@ def test_redis_killed_and_restarted_under_load(stack):
             except OSError as error:  # a hang or a reset would show here
                 statuses.append(repr(error))
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(8)]
     for t in threads:
         t.start()
+    try:
+        check_outage_and_recovery(state, redis_port, port, sid)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+
+    assert set(statuses) <= {201, 503}, set(statuses)
+    assert statuses.count(201) > 0 and statuses.count(503) > 0
+    # Redis restarted empty: the old session is gone (404), new ones work.
+    assert call(port, "GET", f"/sessions/{sid}")[0] == 404
+    status, _, body = call(port, "POST", "/sessions", {"data": {"back": True}})
+    assert status == 201
+    new_sid = json.loads(body)["sid"]
+    status, _, body = call(port, "GET", f"/sessions/{new_sid}")
+    assert status == 200 and json.loads(body)["data"] == {"back": True}
+    assert sessiond.poll() is None, "sessiond crashed"
+
+
+def check_outage_and_recovery(state, redis_port, port, sid):
     time.sleep(0.5)
     state["redis"].kill()
     state["redis"].wait()
@@ -108,17 +135,3 @@ def test_redis_killed_and_restarted_under_load(stack):
         assert time.monotonic() < deadline, "sessiond did not recover"
         time.sleep(0.1)
     time.sleep(0.5)
-    stop.set()
-    for t in threads:
-        t.join()
-
-    assert set(statuses) <= {201, 503}, set(statuses)
-    assert statuses.count(201) > 0 and statuses.count(503) > 0
-    # Redis restarted empty: the old session is gone (404), new ones work.
-    assert call(port, "GET", f"/sessions/{sid}")[0] == 404
-    status, _, body = call(port, "POST", "/sessions", {"data": {"back": True}})
-    assert status == 201
-    new_sid = json.loads(body)["sid"]
-    status, _, body = call(port, "GET", f"/sessions/{new_sid}")
-    assert status == 200 and json.loads(body)["data"] == {"back": True}
-    assert sessiond.poll() is None, "sessiond crashed"
