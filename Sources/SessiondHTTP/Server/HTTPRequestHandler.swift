@@ -67,10 +67,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             body.writeBuffer(&part)
             state = .receiving(head, body, started)
         case .end:
-            guard case let .receiving(head, body, started) = state else {
-                if case .refused = state { return }
-                return
-            }
+            guard case let .receiving(head, body, started) = state else { return }
             state = .responding
             // HEAD is answered as GET without the body (RFC 9110 §9.3.2).
             let method = head.method == .HEAD ? .GET : head.method
