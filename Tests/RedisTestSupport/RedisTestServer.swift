@@ -11,6 +11,8 @@ import Glibc
 public final class RedisTestServer: @unchecked Sendable {
     // @unchecked: `process` changes only in start/stop/restart, which tests call from one task.
     public let port: Int
+    /// Extra redis-server arguments (e.g. `--requirepass`).
+    public let extraArguments: [String]
     private var process: Process?
 
     public struct StartError: Error, CustomStringConvertible {
@@ -32,8 +34,9 @@ public final class RedisTestServer: @unchecked Sendable {
 
     /// Starts a new server on a free port and waits until it accepts connections.
     /// - Throws: `StartError` when redis-server is missing or does not come up within 5 s.
-    public init() throws {
+    public init(arguments: [String] = []) throws {
         port = try Self.freePort()
+        extraArguments = arguments
         try start()
     }
 
@@ -52,7 +55,7 @@ public final class RedisTestServer: @unchecked Sendable {
         process.arguments = [
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--enable-debug-command", "yes", "--loglevel", "warning",
-        ]
+        ] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
