@@ -17,9 +17,11 @@ public struct Request: Sendable {
     public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
         self.method = method
         var target = Substring(uri)
-        for scheme in ["http://", "https://"] where target.lowercased().hasPrefix(scheme) {
-            let authorityAndPath = target.dropFirst(scheme.count)
-            target = authorityAndPath.firstIndex(of: "/").map { authorityAndPath[$0...] } ?? "/"
+        if target.first != "/" {
+            for scheme in ["http://", "https://"] where target.lowercased().hasPrefix(scheme) {
+                let authorityAndPath = target.dropFirst(scheme.count)
+                target = authorityAndPath.firstIndex(of: "/").map { authorityAndPath[$0...] } ?? "/"
+            }
         }
         if let mark = target.firstIndex(of: "?") {
             self.path = target[..<mark]

@@ -15,13 +15,16 @@ public enum Router {
     ///
     /// HEAD is routed by the caller as GET; `Allow` lists it wherever GET is allowed.
     public static func route(_ method: HTTPMethod, _ path: Substring) -> (RouteName, Result<Endpoint, Problem>) {
-        var segments = path.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
-        guard segments.first == "" else { return ("-", .failure(notFound(path))) }
-        segments.removeFirst()
+        // "/first" or "/first/second"; anything else is not ours. No allocation on this path.
+        guard path.first == "/" else { return ("-", .failure(notFound(path))) }
+        let rest = path.dropFirst()
+        let slash = rest.firstIndex(of: "/")
+        let first = slash.map { rest[..<$0] } ?? rest
+        let second = slash.map { rest[rest.index(after: $0)...] }
 
-        switch segments.count {
-        case 1:
-            switch segments[0] {
+        switch second {
+        case nil:
+            switch first {
             case "sessions":
                 return ("/sessions", method == .POST ? .success(.createSession) : .failure(notAllowed(method, ["POST"])))
             case "livez":
@@ -33,11 +36,13 @@ public enum Router {
             default:
                 return ("-", .failure(notFound(path)))
             }
-        case 2 where segments[0] == "sessions":
+        case let .some(sid) where first == "sessions" && !sid.contains("/"):
             let route = "/sessions/{sid}"
-            let allowed = ["GET", "HEAD", "PUT", "DELETE"]
-            guard [.GET, .PUT, .DELETE].contains(method) else { return (route, .failure(notAllowed(method, allowed))) }
-            guard let id = SessionID(segments[1]) else {
+            switch method {
+            case .GET, .PUT, .DELETE: break
+            default: return (route, .failure(notAllowed(method, ["GET", "HEAD", "PUT", "DELETE"])))
+            }
+            guard let id = SessionID(sid) else {
                 return (route, .failure(Problem(.malformedSID, detail: "a session id is a lowercase canonical UUID such as 1b4e28ba-2fa1-41d2-883f-0016d3cca427")))
             }
             switch method {

@@ -50,7 +50,9 @@ public final class HTTPServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                    // Outbound header validation is off: every response header is made here from
+                    // validated values (digits, canonical sids, fixed names), never from client text.
+                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false)
                     try pipeline.addHandler(HTTPRequestHandler(application: application, logger: logger))
                 }
             }
