@@ -1,7 +1,9 @@
 import NIOCore
 import NIOHTTP1
 
-/// One complete HTTP response: status, headers and body. `Content-Length` is added when written.
+/// One complete HTTP response: status, headers and body. The writer adds `Content-Length`,
+/// `Date` and `Connection`; handlers never set those (nor `Content-Type` and `Cache-Control`
+/// next to `json(_:_:headers:)`, which adds them).
 public struct Response: Sendable {
     public var status: HTTPResponseStatus
     public var headers: HTTPHeaders
@@ -16,8 +18,8 @@ public struct Response: Sendable {
     /// A JSON response (`application/json; charset=utf-8`), never cached by intermediaries.
     public static func json(_ status: HTTPResponseStatus, _ bytes: [UInt8], headers: HTTPHeaders = [:]) -> Response {
         var all = headers
-        all.replaceOrAdd(name: "Content-Type", value: "application/json; charset=utf-8")
-        all.replaceOrAdd(name: "Cache-Control", value: "no-store")
+        all.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        all.add(name: "Cache-Control", value: "no-store")
         return Response(status: status, headers: all, body: ByteBuffer(bytes: bytes))
     }
 }

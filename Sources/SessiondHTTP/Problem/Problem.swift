@@ -32,8 +32,8 @@ public struct Problem: Error, Sendable {
         JSONStringEscaper.append(detail, to: &body)
         body.append(UInt8(ascii: "}"))
         var all = headers
-        all.replaceOrAdd(name: "Content-Type", value: "application/problem+json")
-        all.replaceOrAdd(name: "Cache-Control", value: "no-store")
+        all.add(name: "Content-Type", value: "application/problem+json")
+        all.add(name: "Cache-Control", value: "no-store")
         return Response(status: type.status, headers: all, body: ByteBuffer(bytes: body))
     }
 }

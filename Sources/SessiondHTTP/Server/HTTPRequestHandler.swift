@@ -125,12 +125,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         closing: Bool, context: ChannelHandlerContext
     ) {
         var headers = response.headers
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
-        headers.replaceOrAdd(name: "Date", value: date.value(at: clock.now()))
+        headers.add(name: "Content-Length", value: String(response.body.readableBytes))
+        headers.add(name: "Date", value: date.value(at: clock.now()))
         if closing {
-            headers.replaceOrAdd(name: "Connection", value: "close")
+            headers.add(name: "Connection", value: "close")
         } else if request.version.major == 1 && request.version.minor == 0 {
-            headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+            headers.add(name: "Connection", value: "keep-alive")
         }
         let head = HTTPResponseHead(version: request.version, status: response.status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
