@@ -31,6 +31,15 @@ struct RedisFailureTests {
         )
     }
 
+    /// Polls `checkReady` for up to 2.5 s; whether the store became ready.
+    private func waitUntilReady(_ store: RedisStore, on loop: any EventLoop) async -> Bool {
+        for _ in 0..<50 {
+            if (try? await store.checkReady(on: loop).get()) != nil { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     /// A failure that must be a store failure, never an answer.
     private func expectStoreFailure<T>(_ future: EventLoopFuture<T>, _ comment: Comment? = nil) async {
         do {
@@ -78,12 +87,7 @@ struct RedisFailureTests {
             try await Task.sleep(for: .milliseconds(300))
             try server.start()
             // Service resumes by itself (the pool reconnects after its backoff).
-            var ready = false
-            for _ in 0..<50 where !ready {
-                ready = (try? await store.checkReady(on: group.next()).get()) != nil
-                if !ready { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            #expect(ready)
+            #expect(await waitUntilReady(store, on: group.next()))
             try await Task.sleep(for: .milliseconds(300))
             stop.withLockedValue { $0 = true }
             var total = (ok: 0, unavailable: 0, wrong: 0)
@@ -127,12 +131,7 @@ struct RedisFailureTests {
         }
         #expect(failed > 0, "commands in flight on the killed connection fail")
         // The next commands reconnect and succeed.
-        var recovered = false
-        for _ in 0..<40 where !recovered {
-            recovered = (try? await store.checkReady(on: loop).get()) != nil
-            if !recovered { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(recovered)
+        #expect(await waitUntilReady(store, on: loop))
         let session = newSession()
         try await store.insert(session, on: loop).get()
         #expect(try await store.load(session.id, at: clock.now(), on: loop).get() == session)
