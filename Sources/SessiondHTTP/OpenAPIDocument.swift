@@ -87,6 +87,7 @@ info:
 
     | slug | status | when |
     |---|---|---|
+    | `bad-request` | 400 | the HTTP request itself is malformed: an HTTP/1.1 request without a `Host` header, or with several (the connection is closed) |
     | `malformed-sid` | 400 | the `{sid}` in the path is not a lowercase canonical UUID |
     | `invalid-json` | 400 | the body is not JSON text (syntax error, trailing bytes, lone surrogate escape, or empty while a `Content-Type` was sent) |
     | `invalid-utf8` | 400 | the body is not valid UTF-8 |
@@ -558,6 +559,7 @@ components:
       format: uri
       description: The stable identifier of a kind of problem (see the table in the API description).
       enum:
+        - https://sessiond.dev/problems/bad-request
         - https://sessiond.dev/problems/malformed-sid
         - https://sessiond.dev/problems/invalid-json
         - https://sessiond.dev/problems/invalid-utf8
