@@ -54,13 +54,10 @@ public final class JSONDocument: @unchecked Sendable {
         return .success(JSONDocument(root: root))
     }
 
-    /// Turns jansson's error into a `JSONError`; the C text is copied into a Swift string.
+    /// Turns jansson's error into a `JSONError` with our own words and the position only:
+    /// jansson's text quotes bytes of the input, which must not reach a client or a log.
     private static func makeError(from error: inout json_error_t) -> JSONError {
-        let text = withUnsafeBytes(of: &error.text) { raw -> String in
-            let bytes = raw.prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
-        }
-        let detail = "\(text) (line \(error.line), column \(error.column))"
+        let position = "(line \(error.line), column \(error.column))"
         let reason: JSONError
         switch cjansson_error_code(&error) {
         case Int32(json_error_invalid_utf8.rawValue): reason = .invalidUTF8
@@ -71,6 +68,16 @@ public final class JSONDocument: @unchecked Sendable {
         case Int32(json_error_stack_overflow.rawValue): reason = .tooDeep
         default: reason = .syntax
         }
-        return reason.with(detail: detail)
+        let what: String
+        switch reason {
+        case .invalidUTF8: what = "the text is not valid UTF-8"
+        case .duplicateKey: what = "an object names the same key twice"
+        case .numberOutOfRange: what = "a number cannot be held exactly"
+        case .nulInKey: what = "an object key contains \\u0000"
+        case .outOfMemory: what = "out of memory while parsing"
+        case .tooDeep: what = "arrays and objects nest too deeply"
+        default: what = "the text is not valid JSON (syntax, a lone surrogate escape, or bytes after the value)"
+        }
+        return reason.with(detail: "\(what) \(position)")
     }
 }

@@ -88,6 +88,10 @@ struct JSONParsingTests {
     @Test func errorDetailsCarryThePosition() {
         let error = reason(Array("{\n\"a\": }".utf8))
         #expect(error?.detail.contains("line 2") == true)
+        // Our words only: jansson's text would quote the input back.
+        let quoted = reason(Array(#"{"secret-value-here":"\ud800"}"#.utf8))
+        #expect(quoted?.detail.contains("secret") == false)
+        #expect(quoted?.detail.contains("ud800") == false)
     }
 
     @Test func objectKeysAndMembersInDocumentOrder() throws {

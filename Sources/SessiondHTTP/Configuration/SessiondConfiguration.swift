@@ -52,9 +52,11 @@ public struct SessiondConfiguration: Sendable {
         }
         let logFormat: LogFormat = try reader.value(.logFormat, expected: "text or json") { LogFormat(rawValue: $0) }
         let duration = "a positive duration: seconds, or a number with ms, s, m, h or d (90s, 30m, 12h, 31d)"
-        let standard = try reader.value(.lifetime, expected: duration, DurationText.milliseconds)
-        let permanent = try reader.value(.permanentLifetime, expected: duration, DurationText.milliseconds)
-        let absolute = try reader.optionalValue(.absoluteLifetime, expected: duration + ", or off", parseOptionalDuration)
+        // Lifetimes stay within 100 years, so expiry times stay exact in Redis' Lua (below 2^53 ms).
+        let lifetime = duration + ", at most 36500d"
+        let standard = try reader.value(.lifetime, expected: lifetime, parseLifetime)
+        let permanent = try reader.value(.permanentLifetime, expected: lifetime, parseLifetime)
+        let absolute = try reader.optionalValue(.absoluteLifetime, expected: lifetime + ", or off", parseOptionalDuration)
         let idle = try reader.value(.idleTimeout, expected: duration, DurationText.milliseconds)
         let sweep = try reader.value(.sweepInterval, expected: duration, DurationText.milliseconds)
         let port = try reader.value(.port, expected: "a port number from 0 to 65535") { Int($0).flatMap { (0...65_535).contains($0) ? $0 : nil } }
@@ -74,10 +76,17 @@ public struct SessiondConfiguration: Sendable {
         )
     }
 
-    /// `off` (any case) means no cap; anything else must be a duration.
+    static let maximumLifetime: Int64 = 36_500 * 86_400_000
+
+    /// A duration of at most `maximumLifetime`.
+    private static func parseLifetime(_ text: String) -> Int64? {
+        DurationText.milliseconds(text).flatMap { $0 <= maximumLifetime ? $0 : nil }
+    }
+
+    /// `off` (any case) means no cap; anything else must be a lifetime.
     private static func parseOptionalDuration(_ text: String) -> Int64?? {
         if text.lowercased() == "off" { return .some(nil) }
-        return DurationText.milliseconds(text).map { .some($0) }
+        return parseLifetime(text).map { .some($0) }
     }
 }
 

@@ -22,10 +22,11 @@ struct SessionHandlers: Sendable {
 
     /// `GET /sessions/{sid}`: 200 with the session, or 404.
     func read(_ id: SessionID, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
-        let service = self.service
-        return service.read(id, on: eventLoop).map { found in
+        // One clock reading for the liveness check and the ttl, so a live session never shows 0.
+        let now = service.now()
+        return service.store.load(id, at: now, on: eventLoop).map { found in
             guard let session = found else { return Self.notFound.response }
-            return SessionRenderer.response(session, now: service.now())
+            return SessionRenderer.response(session, now: now)
         }
     }
 

@@ -52,7 +52,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 refuseTooLarge(context: context, head: head, started: started)
                 return
             }
-            if head.headers["Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            if head.version.minor >= 1, head.headers["Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 // The client waits for this before it sends the body (RFC 9110 §10.1.1).
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
