@@ -6,8 +6,8 @@ import NIOCore
 ///
 /// A slot is idle (with the time of the next allowed attempt), connecting, or connected.
 /// Commands are spread round-robin over the slots. A slot that cannot connect waits 50 ms, then
-/// twice as long after each failure up to `maxBackoff`; while it waits, commands aimed at it fail
-/// at once with `.notConnected` instead of hanging. A dropped connection is reopened on the next
+/// twice as long after each failure up to `maxBackoff`; while it waits, commands aimed at it go
+/// to another connected slot of the loop, or fail at once with `.notConnected` when there is none. A dropped connection is reopened on the next
 /// command.
 final class RedisLoopPool: @unchecked Sendable {
     // @unchecked: every mutable property is confined to `eventLoop` (checked in debug builds).
@@ -55,6 +55,10 @@ final class RedisLoopPool: @unchecked Sendable {
             return future
         case let .idle(retryAt, backoff):
             guard NIODeadline.now() >= retryAt else {
+                // This slot waits out its backoff; another connection of the loop may be fine.
+                for case let .connected(connection) in slots where connection.isActive {
+                    return eventLoop.makeSucceededFuture(connection)
+                }
                 return eventLoop.makeFailedFuture(
                     RedisClientError.notConnected("Redis at \(configuration.host):\(configuration.port) is unreachable; retrying")
                 )

@@ -185,6 +185,26 @@ struct RedisFailureTests {
         server.stop()
     }
 
+    @Test func aSlotInBackoffLeavesTheWorkToTheLoopsOtherConnection() async throws {
+        // Room for one connection only: the second slot of the loop cannot connect.
+        let server = try RedisTestServer(arguments: ["--maxclients", "1"])
+        let oneLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var configuration = try #require(RedisConfiguration(url: server.url))
+        configuration.connectionsPerLoop = 2
+        configuration.maxBackoff = .seconds(2)
+        let store = RedisStore(configuration: configuration, policy: policy, group: oneLoop, logger: Logger(label: "test.redis"))
+        let loop = oneLoop.next()
+        var failures = 0
+        for _ in 0..<20 {
+            do { _ = try await store.load(.random(), at: clock.now(), on: loop).get() } catch { failures += 1 }
+        }
+        // The first attempt of the second slot fails; after that its turns go to the first slot.
+        #expect(failures <= 1, "\(failures) of 20 reads failed")
+        await store.pool.close()
+        server.stop()
+        try await oneLoop.shutdownGracefully()
+    }
+
     @Test func unreachableRedisFailsFastWithUnavailable() async throws {
         let server = try RedisTestServer()
         server.stop()
