@@ -37,9 +37,10 @@ public struct SessionService: Sendable {
             }
     }
 
-    /// The live session, or nil.
-    public func read(_ id: SessionID, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
-        store.load(id, at: clock.now(), on: eventLoop)
+    /// The live session at `now`, or nil. Callers pass the `now` they also use for the
+    /// response's `ttl`, so that a session read as live never shows a `ttl` of 0.
+    public func read(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
+        store.load(id, at: now, on: eventLoop)
     }
 
     /// Replaces data and permanence of a live session and slides its expiry; never creates one.

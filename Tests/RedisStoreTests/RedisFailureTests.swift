@@ -31,6 +31,13 @@ struct RedisFailureTests {
         )
     }
 
+    /// Keeps Redis busy (DEBUG SLEEP) from a connection of its own; the future completes when
+    /// Redis answers again. Returns the admin store too, to be closed by the test.
+    private func blockRedis(_ server: RedisTestServer, seconds: String) throws -> (RedisStore, EventLoopFuture<RESPValue>) {
+        let admin = try makeStore(server, timeout: .seconds(5))
+        return (admin, admin.pool.send(RedisCommand("DEBUG", "SLEEP", seconds), on: group.next()))
+    }
+
     /// Polls `checkReady` for up to 2.5 s; whether the store became ready.
     private func waitUntilReady(_ store: RedisStore, on loop: any EventLoop) async -> Bool {
         for _ in 0..<50 {
@@ -116,20 +123,19 @@ struct RedisFailureTests {
         let store = try makeStore(server, timeout: .seconds(2))
         let loop = group.next()
         try await store.checkReady(on: loop).get()
-        // Block Redis briefly so that our commands pile up in flight, then kill our connection.
-        let admin = try makeStore(server, timeout: .seconds(5))
-        let adminLoop = group.next()
-        let sleeping = admin.pool.send(RedisCommand("DEBUG", "SLEEP", "0.3"), on: adminLoop)
-        try await Task.sleep(for: .milliseconds(50))
+        // Park our connection on a blocking BLPOP, so that the reads behind it stay in flight
+        // (Redis does not run them until the BLPOP ends), then kill the connection from another one.
+        let parked = store.pool.send(RedisCommand("BLPOP", "nothing-here", "1"), on: loop)
         let inFlight = (0..<20).map { _ in store.load(.random(), at: clock.now(), on: loop) }
-        let killed = admin.pool.send(RedisCommand("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"), on: adminLoop)
-        _ = try await sleeping.get()
-        _ = try? await killed.get()
+        try await Task.sleep(for: .milliseconds(100))
+        let admin = try makeStore(server, timeout: .seconds(5))
+        _ = try await admin.pool.send(RedisCommand("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"), on: group.next()).get()
+        _ = try? await parked.get()
         var failed = 0
         for future in inFlight {
             do { _ = try await future.get() } catch let error as SessionStoreError where error.isTransient { failed += 1 }
         }
-        #expect(failed > 0, "commands in flight on the killed connection fail")
+        #expect(failed == 20, "every command in flight on the killed connection fails")
         // The next commands reconnect and succeed.
         #expect(await waitUntilReady(store, on: loop))
         let session = newSession()
@@ -145,8 +151,7 @@ struct RedisFailureTests {
         let store = try makeStore(server, timeout: .milliseconds(200))
         let loop = group.next()
         try await store.checkReady(on: loop).get()
-        let admin = try makeStore(server, timeout: .seconds(5))
-        let sleeping = admin.pool.send(RedisCommand("DEBUG", "SLEEP", "1"), on: group.next())
+        let (admin, sleeping) = try blockRedis(server, seconds: "1")
         try await Task.sleep(for: .milliseconds(50))
         let started = ContinuousClock.now
         do {

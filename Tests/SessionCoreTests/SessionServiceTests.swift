@@ -20,7 +20,7 @@ struct SessionServiceTests {
         let permanent = try await service.create(data: Array("{}".utf8), permanent: true, on: loop).get()
         #expect(permanent.ttlSeconds(at: now) == 31 * 86_400)
         #expect(permanent.id != standard.id)
-        #expect(try await service.read(standard.id, on: loop).get() == standard)
+        #expect(try await service.read(standard.id, at: clock.now(), on: loop).get() == standard)
     }
 
     @Test func replaceAndDeleteGoThroughTheStore() async throws {

@@ -61,7 +61,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .redisPrefix: return "With --store redis: prefix of every session key."
         case .redisConnections: return "With --store redis: connections per event loop (commands are pipelined on them)."
         case .redisTimeout: return "With --store redis: how long a command may wait for Redis before the request gets 503 (e.g. 500ms, 1s)."
-        case .lifetime: return "Idle lifetime of sessions that are not permanent (seconds, or 90s, 30m, 12h, 1d)."
+        case .lifetime: return "Idle lifetime of sessions that are not permanent (seconds, or 90s, 30m, 12h, 1d; at most 36500d)."
         case .permanentLifetime: return "Idle lifetime of permanent sessions."
         case .absoluteLifetime: return "Cap on any session's life counted from its creation, whatever its activity (off by default)."
         case .maxBodyBytes: return "Largest request body accepted, in bytes; larger gets 413."

@@ -24,7 +24,7 @@ struct SessionHandlers: Sendable {
     func read(_ id: SessionID, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         // One clock reading for the liveness check and the ttl, so a live session never shows 0.
         let now = service.now()
-        return service.store.load(id, at: now, on: eventLoop).map { found in
+        return service.read(id, at: now, on: eventLoop).map { found in
             guard let session = found else { return Self.notFound.response }
             return SessionRenderer.response(session, now: now)
         }
