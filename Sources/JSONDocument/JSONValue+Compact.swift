@@ -14,7 +14,7 @@ extension JSONValue {
         return out
     }
 
-    private static func writeCompact(_ node: UnsafeMutablePointer<json_t>, into out: inout [UInt8]) {
+    static func writeCompact(_ node: UnsafeMutablePointer<json_t>, into out: inout [UInt8]) {
         switch cjansson_typeof(node) {
         case Int32(JSON_OBJECT.rawValue):
             out.append(UInt8(ascii: "{"))

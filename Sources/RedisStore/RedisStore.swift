@@ -3,112 +3,279 @@ import NIOCore
 import RedisClient
 import SessionCore
 
-/// `SessionStore` on Redis: one hash per session under `prefix + sid`, expiring in Redis at the
-/// session's expiry, so Redis drops expired sessions itself and memory stays bounded.
+/// `SessionStore` on Redis: one hash per session under `prefix + handle` (the sid itself is
+/// never stored), expiring in Redis at the session's expiry, so Redis drops expired sessions
+/// itself and memory stays bounded; and one sorted set per subject (`RedisSubjectIndex`).
 ///
-/// Reads are one HMGET; writes are one Lua script (EVALSHA) that Redis runs atomically and that
-/// touches one key only. Every call answers on the caller's event loop, through that loop's own
-/// connections. A Redis that is down or slow fails calls with `SessionStoreError.unavailable` or
-/// `.timeout` within the command timeout: never "not found", never a hang.
+/// Reads are one HMGET; each write is one Lua script (EVALSHA) that Redis runs atomically and
+/// that touches one key only. A write that needs the subject index to cover it first gets a
+/// grant there, then runs again (about once per session per day). Every call answers on the
+/// caller's event loop, through that loop's own connections. A Redis that is down or slow fails
+/// calls with `SessionStoreError.unavailable` or `.timeout` within the command timeout: never
+/// "not found", never a hang.
 public final class RedisStore: SessionStore {
     /// The connections; run it as a `Service` so that it closes on shutdown.
     public let pool: RedisConnectionPool
     public let policy: LifetimePolicy
     private let prefix: String
+    private let index: RedisSubjectIndex
 
     public init(
         configuration: RedisConfiguration, prefix: String = "sessiond:", policy: LifetimePolicy,
         group: any EventLoopGroup, logger: Logger
     ) {
-        self.pool = RedisConnectionPool(configuration: configuration, group: group, scripts: RedisScripts.all, logger: logger)
+        let pool = RedisConnectionPool(configuration: configuration, group: group, scripts: RedisScripts.all, logger: logger)
+        self.pool = pool
         self.prefix = prefix
         self.policy = policy
+        self.index = RedisSubjectIndex(pool: pool, prefix: prefix, slack: policy.standard)
     }
 
-    /// The Redis key of a session.
-    public func key(for id: SessionID) -> String { prefix + id.description }
+    /// The Redis key of a session: the prefix and the session's handle.
+    public func key(for handle: SessionHandle) -> String { prefix + handle.description }
 
-    private func keyBuffer(_ id: SessionID) -> ByteBuffer { ByteBuffer(string: key(for: id)) }
+    /// The Redis key of a subject's index.
+    public func indexKey(for subject: Subject) -> String { prefix + "subject:" + subject.value }
+
+    private func keyBuffer(_ handle: SessionHandle) -> ByteBuffer { ByteBuffer(string: key(for: handle)) }
+
+    private static func text(_ value: Int64) -> ByteBuffer { ByteBuffer(string: String(value)) }
+    private static func text(_ value: Timestamp) -> ByteBuffer { ByteBuffer(string: String(value.millisecondsSinceEpoch)) }
 
     // MARK: - SessionStore
 
     public func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        let arguments = [
-            ByteBuffer(bytes: session.data), ByteBuffer(string: session.permanent ? "1" : "0"),
-            ByteBuffer(string: String(session.createdAt.millisecondsSinceEpoch)),
-            ByteBuffer(string: String(session.expiresAt.millisecondsSinceEpoch)),
-        ]
-        return pool.evaluate(script: RedisScripts.insertIndex, keys: [keyBuffer(session.id)], arguments: arguments, on: eventLoop)
-            .flatMapErrorThrowing { throw Self.storeError($0) }
-            .flatMapThrowing { reply in
-                guard let stored = reply.int else { throw Self.unexpected(reply, "insert") }
-                if stored == 0 { throw SessionStoreError.duplicateID }
-            }
+        let handle = session.handle
+        let cover: EventLoopFuture<(String, Int64)>
+        if let subject = session.subject {
+            cover = index.grant(handle, to: subject, until: session.expiresAt.millisecondsSinceEpoch, at: session.updatedAt, on: eventLoop)
+                .map { (subject.value, $0) }
+        } else {
+            cover = eventLoop.makeSucceededFuture(("", 0))
+        }
+        let pool = self.pool
+        let key = keyBuffer(handle)
+        return cover.flatMap { isub, iexp in
+            let arguments = [
+                ByteBuffer(bytes: session.data), ByteBuffer(string: session.permanent ? "1" : "0"),
+                ByteBuffer(string: session.subject?.value ?? ""), Self.text(Int64(session.version)), Self.text(session.createdAt),
+                Self.text(session.updatedAt), Self.text(session.expiresAt), ByteBuffer(string: isub), Self.text(iexp),
+            ]
+            return pool.evaluate(script: RedisScripts.insertIndex, keys: [key], arguments: arguments, on: eventLoop)
+                .flatMapErrorThrowing { throw Self.storeError($0) }
+                .flatMapThrowing { reply in
+                    guard let stored = reply.int else { throw Self.unexpected(reply, "insert") }
+                    if stored == 0 { throw SessionStoreError.duplicateID }
+                }
+        }
     }
 
     public func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
         let command = RedisCommand([
-            ByteBuffer(string: "HMGET"), keyBuffer(id), ByteBuffer(string: "data"), ByteBuffer(string: "permanent"),
-            ByteBuffer(string: "version"), ByteBuffer(string: "created"), ByteBuffer(string: "updated"), ByteBuffer(string: "expires"),
+            ByteBuffer(string: "HMGET"), keyBuffer(SessionHandle(id)), ByteBuffer(string: "data"), ByteBuffer(string: "permanent"),
+            ByteBuffer(string: "subject"), ByteBuffer(string: "version"), ByteBuffer(string: "created"),
+            ByteBuffer(string: "updated"), ByteBuffer(string: "expires"),
         ])
         return pool.send(command, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMapThrowing { reply in
-                guard case let .array(fields) = reply, fields.count == 6 else { throw Self.unexpected(reply, "HMGET") }
-                guard case let .bulkString(data) = fields[0] else { return nil }
-                guard let version = fields[2].int, let created = fields[3].int, let updated = fields[4].int, let expires = fields[5].int,
-                      version > 0
-                else { throw Self.unexpected(reply, "HMGET") }
-                let session = Session(
-                    id: id, data: data, permanent: fields[1].string == "1", version: UInt64(version),
-                    createdAt: Timestamp(millisecondsSinceEpoch: created), updatedAt: Timestamp(millisecondsSinceEpoch: updated),
-                    expiresAt: Timestamp(millisecondsSinceEpoch: expires)
-                )
+                guard case let .array(fields) = reply, fields.count == 7 else { throw Self.unexpected(reply, "HMGET") }
+                guard case .bulkString = fields[0] else { return nil }
+                let session = try Self.session(id, fields[...])
                 return session.isLive(at: now) ? session : nil
             }
     }
 
     public func update(
-        _ id: SessionID, _ mutation: SessionMutation, at now: Timestamp, on eventLoop: any EventLoop
+        _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp,
+        on eventLoop: any EventLoop
     ) -> EventLoopFuture<UpdateOutcome> {
-        let data: [UInt8]
-        let permanent: Bool
-        switch mutation {
-        case let .replace(newData, newPermanent): (data, permanent) = (newData, newPermanent)
-        }
-        let arguments = [
-            ByteBuffer(string: String(now.millisecondsSinceEpoch)), ByteBuffer(bytes: data), ByteBuffer(string: permanent ? "1" : "0"),
-            ByteBuffer(string: String(policy.standard)), ByteBuffer(string: String(policy.permanent)),
-            ByteBuffer(string: String(policy.absolute ?? -1)),
+        update(id, mutation, if: condition, at: now, grant: nil, attemptsLeft: 4, on: eventLoop)
+    }
+
+    /// Runs the update script; when it asks for index cover, grants it and runs again.
+    private func update(
+        _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp,
+        grant: (Subject, Int64)?, attemptsLeft: Int, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<UpdateOutcome> {
+        let handle = SessionHandle(id)
+        var arguments = [
+            Self.text(now.millisecondsSinceEpoch), ByteBuffer(string: ""), ByteBuffer(string: Self.conditionText(condition)),
+            Self.text(policy.standard), Self.text(policy.permanent), Self.text(policy.absolute ?? -1),
+            ByteBuffer(string: grant?.0.value ?? ""), Self.text(grant?.1 ?? 0),
         ]
-        return pool.evaluate(script: RedisScripts.replaceIndex, keys: [keyBuffer(id)], arguments: arguments, on: eventLoop)
+        switch mutation {
+        case let .replace(data, permanent, subject):
+            arguments[1] = ByteBuffer(string: "replace")
+            arguments += [
+                ByteBuffer(bytes: data), ByteBuffer(string: permanent ? "1" : "0"),
+                ByteBuffer(string: subject == nil ? "n" : "s"), ByteBuffer(string: subject?.value ?? ""), Self.text(0),
+            ]
+        case let .patch(patch):
+            arguments[1] = ByteBuffer(string: "patch")
+            let permanent = patch.permanent.map { $0 ? "1" : "0" } ?? ""
+            let (mode, subject): (String, String)
+            switch patch.subject {
+            case .keep: (mode, subject) = ("k", "")
+            case .set(nil): (mode, subject) = ("n", "")
+            case let .set(.some(value)): (mode, subject) = ("s", value.value)
+            }
+            arguments += [
+                ByteBuffer(bytes: patch.data ?? []), ByteBuffer(string: permanent), ByteBuffer(string: mode),
+                ByteBuffer(string: subject), Self.text(Int64(patch.maxDataBytes)),
+            ]
+        case .touch:
+            arguments[1] = ByteBuffer(string: "touch")
+            arguments += [ByteBuffer(), ByteBuffer(), ByteBuffer(string: "k"), ByteBuffer(), Self.text(0)]
+        }
+        let index = self.index
+        return pool.evaluate(script: RedisScripts.updateIndex, keys: [keyBuffer(handle)], arguments: arguments, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
-            .flatMapThrowing { reply in
-                if reply == .null { return .notFound }
-                guard case let .array(fields) = reply, fields.count == 3, let version = fields[0].int, let created = fields[1].int,
-                      let expires = fields[2].int
-                else { throw Self.unexpected(reply, "replace") }
-                return .updated(Session(
-                    id: id, data: data, permanent: permanent, version: UInt64(version),
-                    createdAt: Timestamp(millisecondsSinceEpoch: created), updatedAt: now,
-                    expiresAt: Timestamp(millisecondsSinceEpoch: expires)
-                ))
+            .flatMap { reply -> EventLoopFuture<UpdateOutcome> in
+                guard case let .array(fields) = reply, let status = fields.first?.int else {
+                    return eventLoop.makeFailedFuture(Self.unexpected(reply, "update"))
+                }
+                switch (status, fields.count) {
+                case (0, _):
+                    return eventLoop.makeSucceededFuture(.notFound)
+                case (2, 2):
+                    guard let version = fields[1].int else { break }
+                    return eventLoop.makeSucceededFuture(.conflict(currentVersion: UInt64(version)))
+                case (4, _):
+                    return eventLoop.makeSucceededFuture(.dataTooLarge)
+                case (3, 3):
+                    guard let name = fields[1].string, let subject = Subject(name), let expires = fields[2].int, attemptsLeft > 1 else { break }
+                    return index.grant(handle, to: subject, until: expires, at: now, on: eventLoop).flatMap { score in
+                        self.update(id, mutation, if: condition, at: now, grant: (subject, score), attemptsLeft: attemptsLeft - 1, on: eventLoop)
+                    }
+                case (1, 10):
+                    do {
+                        let session = try Self.session(id, fields[1...7])
+                        // The entry under the subject the session left is stale now.
+                        if let moved = fields[8].string.flatMap(Subject.init), let score = fields[9].int {
+                            return index.remove([(handle, score)], from: moved, at: now, on: eventLoop)
+                                .map { .updated(session) }
+                                .recover { _ in .updated(session) }
+                        }
+                        return eventLoop.makeSucceededFuture(.updated(session))
+                    } catch {
+                        return eventLoop.makeFailedFuture(error)
+                    }
+                default:
+                    break
+                }
+                return eventLoop.makeFailedFuture(Self.unexpected(reply, "update"))
             }
     }
 
-    public func remove(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
-        pool.send(RedisCommand([ByteBuffer(string: "DEL"), keyBuffer(id)]), on: eventLoop)
+    public func remove(
+        _ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RemoveOutcome> {
+        remove(SessionHandle(id), condition: Self.conditionText(condition), subject: nil, at: now, on: eventLoop)
+    }
+
+    public func remove(
+        handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RemoveOutcome> {
+        remove(handle, condition: "*", subject: subject, at: now, on: eventLoop)
+    }
+
+    /// Runs the remove script, then drops the session's index entry (a failure there only
+    /// leaves an entry that the next listing prunes).
+    private func remove(
+        _ handle: SessionHandle, condition: String, subject: Subject?, at now: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RemoveOutcome> {
+        let arguments = [Self.text(now), ByteBuffer(string: condition), ByteBuffer(string: subject?.value ?? "")]
+        let index = self.index
+        return pool.evaluate(script: RedisScripts.removeIndex, keys: [keyBuffer(handle)], arguments: arguments, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
-            .flatMapThrowing { reply in
-                guard let removed = reply.int else { throw Self.unexpected(reply, "DEL") }
-                return removed > 0
+            .flatMap { reply -> EventLoopFuture<RemoveOutcome> in
+                guard case let .array(fields) = reply, let status = fields.first?.int else {
+                    return eventLoop.makeFailedFuture(Self.unexpected(reply, "remove"))
+                }
+                switch (status, fields.count) {
+                case (0, _):
+                    return eventLoop.makeSucceededFuture(.notFound)
+                case (2, 2):
+                    guard let version = fields[1].int else { break }
+                    return eventLoop.makeSucceededFuture(.conflict(currentVersion: UInt64(version)))
+                case (1, 3):
+                    guard let covered = fields[1].string.flatMap(Subject.init), let score = fields[2].int else {
+                        return eventLoop.makeSucceededFuture(.removed)
+                    }
+                    return index.remove([(handle, score)], from: covered, at: now, on: eventLoop)
+                        .map { .removed }
+                        .recover { _ in .removed }
+                default:
+                    break
+                }
+                return eventLoop.makeFailedFuture(Self.unexpected(reply, "remove"))
             }
+    }
+
+    public func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> {
+        let index = self.index
+        let pool = self.pool
+        return index.entries(of: subject, at: now, on: eventLoop).flatMap { entries in
+            let reads = entries.map { handle, _ in
+                pool.send(RedisCommand([
+                    ByteBuffer(string: "HMGET"), self.keyBuffer(handle), ByteBuffer(string: "permanent"), ByteBuffer(string: "subject"),
+                    ByteBuffer(string: "created"), ByteBuffer(string: "updated"), ByteBuffer(string: "expires"),
+                ]), on: eventLoop)
+            }
+            return EventLoopFuture.whenAllSucceed(reads, on: eventLoop)
+                .flatMapErrorThrowing { throw Self.storeError($0) }
+                .flatMap { replies in
+                    var live: [SessionSummary] = []
+                    var stale: [(SessionHandle, Int64)] = []
+                    for (entry, reply) in zip(entries, replies) {
+                        guard case let .array(fields) = reply, fields.count == 5, fields[1].string == subject.value,
+                              let created = fields[2].int, let updated = fields[3].int, let expires = fields[4].int,
+                              now.millisecondsSinceEpoch < expires
+                        else {
+                            stale.append(entry)
+                            continue
+                        }
+                        live.append(SessionSummary(
+                            handle: entry.0, permanent: fields[0].string == "1", createdAt: Timestamp(millisecondsSinceEpoch: created),
+                            updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires)
+                        ))
+                    }
+                    let result = live
+                    return index.remove(stale, from: subject, at: now, on: eventLoop).map { result }.recover { _ in result }
+                }
+        }
     }
 
     public func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         pool.send(RedisCommand("PING"), on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .map { _ in }
+    }
+
+    // MARK: - Replies
+
+    /// A session from the seven fields data, permanent, subject, version, created, updated,
+    /// expires (as HMGET and the update script give them).
+    private static func session(_ id: SessionID, _ fields: ArraySlice<RESPValue>) throws -> Session {
+        let values = Array(fields)
+        guard values.count == 7, case let .bulkString(data) = values[0], let version = values[3].int, version > 0,
+              let created = values[4].int, let updated = values[5].int, let expires = values[6].int
+        else { throw unexpected(.array(values), "session fields") }
+        let subject = values[2].string.flatMap(Subject.init)
+        return Session(
+            id: id, data: data, permanent: values[1].string == "1", subject: subject, version: UInt64(version),
+            createdAt: Timestamp(millisecondsSinceEpoch: created), updatedAt: Timestamp(millisecondsSinceEpoch: updated),
+            expiresAt: Timestamp(millisecondsSinceEpoch: expires)
+        )
+    }
+
+    /// "*" for any version, else the accepted versions separated by commas ("" accepts none).
+    private static func conditionText(_ condition: WriteCondition) -> String {
+        switch condition {
+        case .always: return "*"
+        case let .versions(accepted): return accepted.map(String.init).joined(separator: ",")
+        }
     }
 
     // MARK: - Errors
@@ -122,7 +289,7 @@ public final class RedisStore: SessionStore {
         return .unavailable(clientError.description)
     }
 
-    private static func unexpected(_ reply: RESPValue, _ command: String) -> SessionStoreError {
+    static func unexpected(_ reply: RESPValue, _ command: String) -> SessionStoreError {
         .unavailable("unexpected reply to \(command) from Redis")
     }
 }

@@ -4,13 +4,15 @@ import NIOCore
 import ServiceLifecycle
 
 /// The embedded store: sessions in this process's memory, in a sharded table of lock-protected
-/// dictionaries. Calls answer on the caller's event loop after one short critical section; no
-/// thread hop, no actor.
+/// dictionaries keyed by handle. Calls answer on the caller's event loop after one short
+/// critical section; no thread hop, no actor.
 ///
 /// Expired sessions are never returned (each call compares with `now`) and are removed when met,
 /// and by the sweeper (`run()`, a swift-service-lifecycle `Service`) that visits every shard each
-/// `sweepInterval`, so memory stays bounded by the live sessions. Everything is lost when the
-/// process ends: this store is for development, tests and single-box set-ups.
+/// `sweepInterval`, so memory stays bounded by the live sessions. The subject index is updated
+/// inside the session's critical section and pruned of expired sessions by the same sweep.
+/// Everything is lost when the process ends: this store is for development, tests and
+/// single-box set-ups.
 public final class MemoryStore: SessionStore, Service {
     /// Tuning of the embedded store.
     public struct Configuration: Sendable {
@@ -25,12 +27,15 @@ public final class MemoryStore: SessionStore, Service {
         }
     }
 
+    private typealias Table = [SessionHandle: Session]
+
     /// The rule `update` applies to expiries.
     public let policy: LifetimePolicy
     private let clock: any SessionClock
     private let sweepInterval: Duration
-    private let shards: [NIOLockedValueBox<[SessionID: Session]>]
+    private let shards: [NIOLockedValueBox<Table>]
     private let shardMask: UInt64
+    private let index: MemorySubjectIndex
     private let logger: Logger
 
     /// - Parameters:
@@ -49,58 +54,111 @@ public final class MemoryStore: SessionStore, Service {
         self.sweepInterval = configuration.sweepInterval
         self.shards = (0..<count).map { _ in NIOLockedValueBox([:]) }
         self.shardMask = UInt64(count - 1)
+        self.index = MemorySubjectIndex(shardCount: count)
         self.logger = logger
     }
 
-    private func shard(for id: SessionID) -> NIOLockedValueBox<[SessionID: Session]> {
-        shards[Int(id.low & shardMask)]
+    private func shard(for handle: SessionHandle) -> NIOLockedValueBox<Table> {
+        shards[Int(handle.low & shardMask)]
+    }
+
+    /// Runs `body` on the live session under `handle` inside its shard's critical section; an
+    /// expired one is removed (with its index entry) and `body` gets nil.
+    private func withLiveSession<T>(
+        _ handle: SessionHandle, at now: Timestamp, _ body: (inout Table, Session?) -> T
+    ) -> T {
+        let index = self.index
+        return shard(for: handle).withLockedValue { table in
+            var found = table[handle]
+            if let session = found, !session.isLive(at: now) {
+                table[handle] = nil
+                if let subject = session.subject { index.remove(handle, from: subject) }
+                found = nil
+            }
+            return body(&table, found)
+        }
     }
 
     // MARK: - SessionStore
 
     public func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        let inserted = shard(for: session.id).withLockedValue { table -> Bool in
-            if let existing = table[session.id], existing.isLive(at: session.updatedAt) { return false }
-            table[session.id] = session
+        let handle = session.handle
+        let index = self.index
+        let inserted = withLiveSession(handle, at: session.updatedAt) { table, existing -> Bool in
+            guard existing == nil else { return false }
+            table[handle] = session
+            if let subject = session.subject { index.add(handle, to: subject) }
             return true
         }
         return inserted ? eventLoop.makeSucceededVoidFuture() : eventLoop.makeFailedFuture(SessionStoreError.duplicateID)
     }
 
     public func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
-        let found = shard(for: id).withLockedValue { table -> Session? in
-            guard let session = table[id] else { return nil }
-            guard session.isLive(at: now) else {
-                table[id] = nil
-                return nil
-            }
-            return session
-        }
+        var found = withLiveSession(SessionHandle(id), at: now) { _, session in session }
+        found?.id = id
         return eventLoop.makeSucceededFuture(found)
     }
 
     public func update(
-        _ id: SessionID, _ mutation: SessionMutation, at now: Timestamp, on eventLoop: any EventLoop
+        _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp,
+        on eventLoop: any EventLoop
     ) -> EventLoopFuture<UpdateOutcome> {
+        let handle = SessionHandle(id)
         let policy = self.policy
-        let outcome = shard(for: id).withLockedValue { table -> UpdateOutcome in
-            guard let session = table[id] else { return .notFound }
-            guard session.isLive(at: now) else {
-                table[id] = nil
-                return .notFound
-            }
-            let next = session.applying(mutation, at: now, policy: policy)
-            table[id] = next
+        let index = self.index
+        let outcome = withLiveSession(handle, at: now) { table, found -> UpdateOutcome in
+            guard let session = found else { return .notFound }
+            guard condition.allows(session.version) else { return .conflict(currentVersion: session.version) }
+            guard var next = session.applying(mutation, at: now, policy: policy) else { return .dataTooLarge }
+            next.id = id
+            table[handle] = next
+            index.move(handle, from: session.subject, to: next.subject)
             return .updated(next)
         }
         return eventLoop.makeSucceededFuture(outcome)
     }
 
-    public func remove(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
-        let removed = shard(for: id).withLockedValue { table in
-            table.removeValue(forKey: id)?.isLive(at: now) ?? false
+    public func remove(
+        _ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RemoveOutcome> {
+        let outcome = remove(SessionHandle(id), at: now) { session in
+            condition.allows(session.version) ? nil : .conflict(currentVersion: session.version)
         }
-        return eventLoop.makeSucceededFuture(removed)
+        return eventLoop.makeSucceededFuture(outcome)
+    }
+
+    public func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> {
+        var live: [SessionSummary] = []
+        var stale: [SessionHandle] = []
+        for handle in index.handles(of: subject) {
+            let summary = withLiveSession(handle, at: now) { _, session -> SessionSummary? in
+                guard let session, session.subject == subject else { return nil }
+                return session.summary
+            }
+            if let summary { live.append(summary) } else { stale.append(handle) }
+        }
+        // Entries of sessions that expired, were removed or moved to another subject.
+        if !stale.isEmpty { index.remove(stale, from: subject) }
+        return eventLoop.makeSucceededFuture(live)
+    }
+
+    public func remove(
+        handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RemoveOutcome> {
+        let outcome = remove(handle, at: now) { session in session.subject == subject ? nil : .notFound }
+        return eventLoop.makeSucceededFuture(outcome)
+    }
+
+    /// Removes the live session under `handle` unless `refusal` gives a reason to keep it.
+    private func remove(_ handle: SessionHandle, at now: Timestamp, refusal: (Session) -> RemoveOutcome?) -> RemoveOutcome {
+        let index = self.index
+        return withLiveSession(handle, at: now) { table, found -> RemoveOutcome in
+            guard let session = found else { return .notFound }
+            if let refused = refusal(session) { return refused }
+            table[handle] = nil
+            if let subject = session.subject { index.remove(handle, from: subject) }
+            return .removed
+        }
     }
 
     public func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
@@ -109,15 +167,19 @@ public final class MemoryStore: SessionStore, Service {
 
     // MARK: - Sweeping
 
-    /// Removes every session expired at `now`, one shard at a time.
+    /// Removes every session expired at `now`, with its subject index entry, one shard at a time.
     /// - Returns: how many were removed.
     @discardableResult
     public func sweep(at now: Timestamp) -> Int {
+        let index = self.index
         var removed = 0
         for shard in shards {
             removed += shard.withLockedValue { table in
-                let expired = table.compactMap { $0.value.isLive(at: now) ? nil : $0.key }
-                for id in expired { table[id] = nil }
+                let expired = table.filter { !$0.value.isLive(at: now) }
+                for (handle, session) in expired {
+                    table[handle] = nil
+                    if let subject = session.subject { index.remove(handle, from: subject) }
+                }
                 return expired.count
             }
         }
@@ -128,6 +190,9 @@ public final class MemoryStore: SessionStore, Service {
     public var storedCount: Int {
         shards.reduce(0) { total, shard in total + shard.withLockedValue { $0.count } }
     }
+
+    /// How many subject index entries are held over all subjects.
+    public var indexEntryCount: Int { index.entryCount }
 
     /// Sweeps every `sweepInterval` until graceful shutdown or cancellation.
     public func run() async throws {

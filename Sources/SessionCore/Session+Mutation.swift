@@ -1,16 +1,33 @@
+import JSONDocument
+
 extension Session {
-    /// This session after `mutation` at `now`: the version rises by one, `updatedAt` is `now`,
-    /// and the expiry slides by `policy` (never past the absolute cap). The rule that every store
-    /// applies inside its atomic section.
-    public func applying(_ mutation: SessionMutation, at now: Timestamp, policy: LifetimePolicy) -> Session {
+    /// This session after `mutation` at `now`, or nil when a patch would make the data larger
+    /// than allowed. The rule that every store applies inside its atomic section:
+    /// - replace and patch: the version rises by one and `updatedAt` becomes `now`;
+    /// - touch: version and `updatedAt` stay;
+    /// - all: the expiry slides to `now` + lifetime, never past the absolute cap.
+    public func applying(_ mutation: SessionMutation, at now: Timestamp, policy: LifetimePolicy) -> Session? {
         var next = self
         switch mutation {
-        case let .replace(data, permanent):
+        case let .replace(data, permanent, subject):
             next.data = data
             next.permanent = permanent
+            next.subject = subject
+        case let .patch(patch):
+            if let dataPatch = patch.data {
+                let merged = JSONMergePatch.apply(dataPatch, to: data)
+                guard merged.count <= patch.maxDataBytes else { return nil }
+                next.data = merged
+            }
+            if let permanent = patch.permanent { next.permanent = permanent }
+            if case let .set(subject) = patch.subject { next.subject = subject }
+        case .touch:
+            break
         }
-        next.version = version &+ 1
-        next.updatedAt = now
+        if mutation != .touch {
+            next.version = version &+ 1
+            next.updatedAt = now
+        }
         next.expiresAt = policy.expiry(createdAt: createdAt, now: now, permanent: next.permanent)
         return next
     }

@@ -5,32 +5,49 @@ public struct Session: Sendable, Hashable {
     public var data: [UInt8]
     /// Whether the permanent lifetime applies (else the standard one).
     public var permanent: Bool
-    /// 1 at creation, plus one for every write.
+    /// Whom the session belongs to, for listing and revoking; nil for none.
+    public var subject: Subject?
+    /// 1 at creation, plus one for every write of data, permanence or subject (not for a touch).
     public var version: UInt64
     public var createdAt: Timestamp
+    /// The last write (a touch does not count).
     public var updatedAt: Timestamp
     /// The session is gone from this instant on (millisecond precision).
     public var expiresAt: Timestamp
 
     public init(
-        id: SessionID, data: [UInt8], permanent: Bool, version: UInt64,
+        id: SessionID, data: [UInt8], permanent: Bool, subject: Subject? = nil, version: UInt64,
         createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp
     ) {
         self.id = id
         self.data = data
         self.permanent = permanent
+        self.subject = subject
         self.version = version
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.expiresAt = expiresAt
     }
 
+    /// The public name of this session (a one-way hash of the sid).
+    public var handle: SessionHandle { SessionHandle(id) }
+
     /// Whether the session is still live at `now`: true strictly before `expiresAt`.
     public func isLive(at now: Timestamp) -> Bool { now < expiresAt }
 
     /// Whole seconds left at `now`, rounded up, so a live session never shows 0; 0 once expired.
+    public func ttlSeconds(at now: Timestamp) -> Int64 { expiresAt.ttlSeconds(at: now) }
+
+    /// What a subject listing shows of this session: no sid, no data.
+    public var summary: SessionSummary {
+        SessionSummary(handle: handle, permanent: permanent, createdAt: createdAt, updatedAt: updatedAt, expiresAt: expiresAt)
+    }
+}
+
+extension Timestamp {
+    /// Whole seconds from `now` to this instant, rounded up; 0 once it has passed.
     public func ttlSeconds(at now: Timestamp) -> Int64 {
-        let left = now.milliseconds(until: expiresAt)
+        let left = now.milliseconds(until: self)
         return left <= 0 ? 0 : (left + 999) / 1000
     }
 }

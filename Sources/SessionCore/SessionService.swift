@@ -16,42 +16,135 @@ public struct SessionService: Sendable {
     /// Creates a session with a new random id, version 1.
     /// - Returns: the stored session. Fails with the store's error; a clash of ids (which a
     ///   random 122-bit id makes all but impossible) is retried with a fresh id.
-    public func create(data: [UInt8], permanent: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Session> {
-        create(data: data, permanent: permanent, attemptsLeft: 3, on: eventLoop)
-    }
-
-    private func create(data: [UInt8], permanent: Bool, attemptsLeft: Int, on eventLoop: any EventLoop) -> EventLoopFuture<Session> {
+    public func create(data: [UInt8], permanent: Bool, subject: Subject? = nil, on eventLoop: any EventLoop) -> EventLoopFuture<Session> {
         let now = clock.now()
         let session = Session(
-            id: .random(), data: data, permanent: permanent, version: 1,
+            id: .random(), data: data, permanent: permanent, subject: subject, version: 1,
             createdAt: now, updatedAt: now,
             expiresAt: policy.expiry(createdAt: now, now: now, permanent: permanent)
         )
-        return store.insert(session, on: eventLoop)
+        return insertWithFreshID(session, attemptsLeft: 3, on: eventLoop)
+    }
+
+    /// Inserts `session`, drawing a new id when its id is taken.
+    private func insertWithFreshID(_ session: Session, attemptsLeft: Int, on eventLoop: any EventLoop) -> EventLoopFuture<Session> {
+        store.insert(session, on: eventLoop)
             .map { session }
             .flatMapError { error in
                 guard attemptsLeft > 1, (error as? SessionStoreError) == .duplicateID else {
                     return eventLoop.makeFailedFuture(error)
                 }
-                return self.create(data: data, permanent: permanent, attemptsLeft: attemptsLeft - 1, on: eventLoop)
+                var retry = session
+                retry.id = .random()
+                return self.insertWithFreshID(retry, attemptsLeft: attemptsLeft - 1, on: eventLoop)
             }
     }
 
-    /// The live session at `now`, or nil. Callers pass the `now` they also use for the
-    /// response's `ttl`, so that a session read as live never shows a `ttl` of 0.
-    public func read(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
-        store.load(id, at: now, on: eventLoop)
+    /// The live session at `now`, or nil; with `touch`, also slides its expiry in the same step.
+    /// Callers pass the `now` they also use for the response's `ttl`, so that a session read as
+    /// live never shows a `ttl` of 0.
+    public func read(_ id: SessionID, at now: Timestamp, touch: Bool = false, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
+        guard touch else { return store.load(id, at: now, on: eventLoop) }
+        return store.update(id, .touch, if: .always, at: now, on: eventLoop).map { outcome in
+            if case let .updated(session) = outcome { return session }
+            return nil
+        }
     }
 
-    /// Replaces data and permanence of a live session and slides its expiry; never creates one.
-    public func replace(_ id: SessionID, data: [UInt8], permanent: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<UpdateOutcome> {
-        store.update(id, .replace(data: data, permanent: permanent), at: clock.now(), on: eventLoop)
+    /// Applies `mutation` (replace, patch or touch) at `now` (the service's clock when nil) when
+    /// `condition` holds; never creates.
+    public func update(
+        _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition = .always, at now: Timestamp? = nil,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<UpdateOutcome> {
+        store.update(id, mutation, if: condition, at: now ?? clock.now(), on: eventLoop)
     }
 
-    /// Deletes the session; succeeds also when it did not exist.
+    /// Deletes the session when `condition` holds; `.notFound` when there was none.
+    public func delete(_ id: SessionID, if condition: WriteCondition = .always, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        store.remove(id, if: condition, at: clock.now(), on: eventLoop)
+    }
+
+    /// What `rotate` did.
+    public enum RotateOutcome: Sendable, Hashable {
+        /// The session under its new id; the old id is gone.
+        case rotated(Session)
+        case notFound
+        case conflict(currentVersion: UInt64)
+    }
+
+    /// Moves a live session to a new random id: same data, permanence, subject and `createdAt`;
+    /// version + 1, `updatedAt` = now, the expiry slides. The old id stops working.
+    ///
+    /// The copy is stored first and the old session is then removed on the condition that its
+    /// version has not moved: a write that lands on the old id in between makes the removal fail,
+    /// the copy is withdrawn and the rotation starts again from the newer state. So a concurrent
+    /// write is either carried over or answered 404, and a store failure between the two steps
+    /// leaves the old session in place (the unreachable copy expires by itself).
+    /// - Returns: `.rotated`, `.notFound`, or `.conflict` when `condition` fails.
+    public func rotate(_ id: SessionID, if condition: WriteCondition = .always, on eventLoop: any EventLoop) -> EventLoopFuture<RotateOutcome> {
+        rotate(id, if: condition, attemptsLeft: 5, on: eventLoop)
+    }
+
+    private func rotate(_ id: SessionID, if condition: WriteCondition, attemptsLeft: Int, on eventLoop: any EventLoop) -> EventLoopFuture<RotateOutcome> {
+        let now = clock.now()
+        let store = self.store
+        let policy = self.policy
+        return store.load(id, at: now, on: eventLoop).flatMap { found -> EventLoopFuture<RotateOutcome> in
+            guard let old = found else { return eventLoop.makeSucceededFuture(.notFound) }
+            guard condition.allows(old.version) else { return eventLoop.makeSucceededFuture(.conflict(currentVersion: old.version)) }
+            var copy = old
+            copy.id = .random()
+            copy.version = old.version &+ 1
+            copy.updatedAt = now
+            copy.expiresAt = policy.expiry(createdAt: old.createdAt, now: now, permanent: old.permanent)
+            return self.insertWithFreshID(copy, attemptsLeft: 3, on: eventLoop).flatMap { stored in
+                store.remove(id, if: .versions([old.version]), at: now, on: eventLoop).flatMap { removal in
+                    switch removal {
+                    case .removed:
+                        return eventLoop.makeSucceededFuture(.rotated(stored))
+                    case .notFound, .conflict:
+                        // Deleted or written meanwhile: withdraw the copy, then report or retry.
+                        let withdrawn = store.remove(stored.id, if: .always, at: now, on: eventLoop)
+                        return withdrawn.flatMap { _ in
+                            if removal == .notFound { return eventLoop.makeSucceededFuture(.notFound) }
+                            guard attemptsLeft > 1 else {
+                                return eventLoop.makeFailedFuture(SessionStoreError.contended("the session kept changing during the rotation"))
+                            }
+                            return self.rotate(id, if: condition, attemptsLeft: attemptsLeft - 1, on: eventLoop)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The live sessions of `subject`, oldest first.
+    public func sessions(of subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> {
+        store.sessions(of: subject, at: clock.now(), on: eventLoop).map { list in
+            list.sorted { ($0.createdAt, $0.handle.high, $0.handle.low) < ($1.createdAt, $1.handle.high, $1.handle.low) }
+        }
+    }
+
+    /// Removes every live session of `subject` but the one named `kept` (when given).
+    /// - Returns: how many were removed. Sessions created while this runs may survive.
+    public func revokeAll(of subject: Subject, except kept: SessionHandle? = nil, on eventLoop: any EventLoop) -> EventLoopFuture<Int> {
+        let now = clock.now()
+        let store = self.store
+        return store.sessions(of: subject, at: now, on: eventLoop).flatMap { list in
+            let removals = list.filter { $0.handle != kept }.map { summary in
+                store.remove(handle: summary.handle, of: subject, at: now, on: eventLoop)
+            }
+            return EventLoopFuture.whenAllSucceed(removals, on: eventLoop).map { outcomes in
+                outcomes.filter { $0 == .removed }.count
+            }
+        }
+    }
+
+    /// Removes the session named `handle` if it belongs to `subject`.
     /// - Returns: whether a live session was removed.
-    public func delete(_ id: SessionID, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
-        store.remove(id, at: clock.now(), on: eventLoop)
+    public func revoke(_ handle: SessionHandle, of subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        store.remove(handle: handle, of: subject, at: clock.now(), on: eventLoop).map { $0 == .removed }
     }
 
     /// The current time on the service's clock (for `ttl` in responses).

@@ -1,48 +1,54 @@
 import NIOCore
 
-/// Where sessions live. Implementations: `MemoryStore` here, the Redis store later; one
+/// Where sessions live. Implementations: `MemoryStore` here, `RedisStore` on Redis; one
 /// conformance suite holds both to the same behaviour.
 ///
 /// Contract for every implementation:
-/// - Each call is one atomic operation: concurrent calls on one sid behave as if run one after
-///   the other (one critical section in memory, one Redis round trip that Redis runs atomically).
+/// - Sessions are keyed by their `SessionHandle`, never by the sid itself.
+/// - Each call on one session is one atomic operation: concurrent calls on one sid behave as if
+///   run one after the other (one critical section in memory, one Lua script that Redis runs
+///   atomically), and a `WriteCondition` is checked inside that same step.
 /// - Futures complete on `eventLoop`, the caller's, so a handler never hops threads.
 /// - A session is never returned, updated or reported present at or after its `expiresAt`,
 ///   whether or not it has been swept yet.
+/// - The subject index lists every live session of a subject (it may hold entries of sessions
+///   that are gone, which listing drops) and holds nothing long after the sessions it names
+///   expired.
 /// - A store that cannot answer fails the future with `SessionStoreError.unavailable` (or
 ///   `.timeout`); it never reports that as "not found".
 public protocol SessionStore: Sendable {
-    /// Adds `session` under its id.
+    /// Adds `session` under its handle (and to its subject's index).
     /// - Throws (in the future): `SessionStoreError.duplicateID` when a live session has that id.
     func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
 
     /// The live session with `id` at `now`, or nil when there is none or it has expired.
     func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?>
 
-    /// Applies `mutation` to the live session with `id` at `now`, atomically: the version rises
-    /// by one, `updatedAt` becomes `now`, and the expiry slides by the store's `LifetimePolicy`.
-    /// Never creates a session.
-    /// - Returns: `.updated` with the new state, or `.notFound` when absent or expired.
+    /// Applies `mutation` to the live session with `id` at `now` when `condition` allows its
+    /// version, atomically, by the rule of `Session.applying(_:at:policy:)`. Never creates.
+    /// - Returns: `.updated` with the new state, `.notFound`, `.conflict` with the current
+    ///   version, or `.dataTooLarge`; only `.updated` wrote anything.
     func update(
-        _ id: SessionID, _ mutation: SessionMutation, at now: Timestamp, on eventLoop: any EventLoop
+        _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp,
+        on eventLoop: any EventLoop
     ) -> EventLoopFuture<UpdateOutcome>
 
-    /// Removes the session with `id`; succeeds whether or not it existed.
-    /// - Returns: whether a live session was removed.
-    func remove(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Bool>
+    /// Removes the session with `id` when `condition` allows its version.
+    /// - Returns: `.removed`, `.notFound` (nothing to remove), or `.conflict` (it stays).
+    func remove(
+        _ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RemoveOutcome>
+
+    /// The live sessions of `subject` at `now`, in no particular order. Drops index entries of
+    /// sessions that are gone or belong to another subject now.
+    func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]>
+
+    /// Removes the session named `handle` if it is live and belongs to `subject`.
+    /// - Returns: `.removed` or `.notFound` (never `.conflict`).
+    func remove(
+        handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RemoveOutcome>
 
     /// Succeeds when the store can serve requests now (for `/readyz`).
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void>
-}
-
-/// A change to a stored session, applied atomically by `SessionStore.update`.
-public enum SessionMutation: Sendable, Hashable {
-    /// Replace the data (compact JSON object bytes) and the permanence.
-    case replace(data: [UInt8], permanent: Bool)
-}
-
-/// What `SessionStore.update` did.
-public enum UpdateOutcome: Sendable, Hashable {
-    case updated(Session)
-    case notFound
 }

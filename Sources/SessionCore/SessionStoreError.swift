@@ -6,6 +6,7 @@ public struct SessionStoreError: Error, Hashable, Sendable, CustomStringConverti
         case unavailable
         case timeout
         case duplicateID
+        case contended
     }
 
     private let code: Code
@@ -24,8 +25,12 @@ public struct SessionStoreError: Error, Hashable, Sendable, CustomStringConverti
     /// `insert` found a live session with the same id.
     public static let duplicateID = SessionStoreError(.duplicateID, "a session with this id exists")
 
-    /// Whether the store is unusable right now (unavailable or timed out): worth a retry later.
-    public var isTransient: Bool { code == .unavailable || code == .timeout }
+    /// A step kept losing to concurrent writes of the same session (a rotation retried too often).
+    public static func contended(_ detail: String) -> SessionStoreError { .init(.contended, detail) }
+
+    /// Whether the store is unusable right now (unavailable, timed out, contended): worth a retry
+    /// later.
+    public var isTransient: Bool { code == .unavailable || code == .timeout || code == .contended }
 
     /// Compares the kind only.
     public static func == (lhs: SessionStoreError, rhs: SessionStoreError) -> Bool { lhs.code == rhs.code }

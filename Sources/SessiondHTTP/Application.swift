@@ -10,6 +10,7 @@ public struct Application: Sendable {
     /// The store's name for the start-up line and `/readyz` ("memory", "redis").
     public let storeName: String
     private let sessions: SessionHandlers
+    private let subjects: SubjectHandlers
     private let operations: OperationsHandlers
     private let logger: Logger
 
@@ -17,6 +18,7 @@ public struct Application: Sendable {
         self.limits = limits
         self.storeName = storeName
         self.sessions = SessionHandlers(service: service, limits: limits)
+        self.subjects = SubjectHandlers(service: service)
         self.operations = OperationsHandlers(store: service.store, storeName: storeName)
         self.logger = logger
     }
@@ -42,9 +44,15 @@ public struct Application: Sendable {
     private func dispatch(_ endpoint: Endpoint, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         switch endpoint {
         case .createSession: return sessions.create(request, on: eventLoop)
-        case let .readSession(id): return sessions.read(id, on: eventLoop)
+        case let .readSession(id): return sessions.read(id, request, on: eventLoop)
         case let .replaceSession(id): return sessions.replace(id, request, on: eventLoop)
-        case let .deleteSession(id): return sessions.delete(id, on: eventLoop)
+        case let .patchSession(id): return sessions.patch(id, request, on: eventLoop)
+        case let .deleteSession(id): return sessions.delete(id, request, on: eventLoop)
+        case let .touchSession(id): return sessions.touch(id, request, on: eventLoop)
+        case let .rotateSession(id): return sessions.rotate(id, request, on: eventLoop)
+        case let .listSubjectSessions(subject): return subjects.list(subject, request, on: eventLoop)
+        case let .revokeSubjectSessions(subject): return subjects.revokeAll(subject, request, on: eventLoop)
+        case let .revokeSubjectSession(subject, handle): return subjects.revoke(subject, handle, request, on: eventLoop)
         case .livez: return eventLoop.makeSucceededFuture(operations.livez())
         case .readyz: return operations.readyz(on: eventLoop)
         case .openAPIDocument: return eventLoop.makeSucceededFuture(operations.openAPIDocument())
@@ -58,7 +66,10 @@ public struct Application: Sendable {
             // Debug only: the pool logs once when the store is lost and once when it is back, and
             // the access log shows every 503; a line per request would flood the log in an outage.
             logger.debug("session store unavailable", metadata: ["route": "\(route)", "error": "\(storeError)"])
-            return Problem(.storeUnavailable, detail: "the session store did not answer; retry shortly", headers: ["Retry-After": "1"]).response
+            let detail = storeError == .contended("")
+                ? "the session kept changing while sessiond worked on it; retry shortly"
+                : "the session store did not answer; retry shortly"
+            return Problem(.storeUnavailable, detail: detail, headers: ["Retry-After": "1"]).response
         }
         logger.error("request failed", metadata: ["route": "\(route)", "error": "\(String(reflecting: type(of: error)))"])
         return Problem(.internalError, detail: "the request failed inside sessiond; the log has the details").response

@@ -89,7 +89,7 @@ struct RedisFailureTests {
             server.kill()
             // While Redis is down: failures, never "not found".
             await expectStoreFailure(store.load(known.id, at: clock.now(), on: group.next()), "read while down")
-            await expectStoreFailure(store.update(known.id, .replace(data: Array("{}".utf8), permanent: false), at: clock.now(), on: group.next()))
+            await expectStoreFailure(store.update(known.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil), if: .always, at: clock.now(), on: group.next()))
             await expectStoreFailure(store.checkReady(on: group.next()))
             try await Task.sleep(for: .milliseconds(300))
             try server.start()
@@ -177,13 +177,24 @@ struct RedisFailureTests {
         let loop = group.next()
         let session = newSession()
         try await store.insert(session, on: loop).get()
-        let key = store.key(for: session.id)
-        #expect(key == "sessiond:\(session.id)")
+        let key = store.key(for: session.handle)
+        #expect(key == "sessiond:\(SessionHandle(session.id))")
+        // The sid itself is nowhere in Redis: not in a key, not in a value.
+        let keys = try await store.pool.send(RedisCommand("KEYS", "*"), on: loop).get()
+        let values = try await store.pool.send(RedisCommand("HGETALL", key), on: loop).get()
+        func texts(_ reply: RESPValue) -> [String] {
+            if case let .array(items) = reply { return items.compactMap(\.string) }
+            return []
+        }
+        let stored = texts(keys) + texts(values)
+        #expect(stored.contains(key))
+        #expect(stored.contains(#"{"n":1}"#))
+        #expect(!stored.contains { $0.contains(session.id.description) })
         let expiry = try await store.pool.send(RedisCommand("PEXPIRETIME", key), on: loop).get()
         #expect(expiry.int == session.expiresAt.millisecondsSinceEpoch)
         let type = try await store.pool.send(RedisCommand("TYPE", key), on: loop).get()
         #expect(type == .simpleString("hash"))
-        #expect(try await store.remove(session.id, at: clock.now(), on: loop).get())
+        #expect(try await store.remove(session.id, if: .always, at: clock.now(), on: loop).get() == .removed)
         let exists = try await store.pool.send(RedisCommand("EXISTS", key), on: loop).get()
         #expect(exists == .integer(0))
         await store.pool.close()

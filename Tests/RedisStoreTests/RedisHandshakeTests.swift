@@ -36,10 +36,10 @@ struct RedisHandshakeTests {
         let good = try store("redis://:s3cret%3Apass@127.0.0.1:\(server.port)/3")
         let session = try await roundTrip(good)
         // The key is in database 3, not 0.
-        let inThree = try await good.pool.send(RedisCommand("EXISTS", good.key(for: session.id)), on: group.next()).get()
+        let inThree = try await good.pool.send(RedisCommand("EXISTS", good.key(for: session.handle)), on: group.next()).get()
         #expect(inThree == .integer(1))
         let zero = try store("redis://:s3cret%3Apass@127.0.0.1:\(server.port)/0")
-        let inZero = try await zero.pool.send(RedisCommand("EXISTS", good.key(for: session.id)), on: group.next()).get()
+        let inZero = try await zero.pool.send(RedisCommand("EXISTS", good.key(for: session.handle)), on: group.next()).get()
         #expect(inZero == .integer(0))
         await good.pool.close()
         await zero.pool.close()

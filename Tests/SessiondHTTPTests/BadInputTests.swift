@@ -137,9 +137,13 @@ struct BadInputTests {
     }
 
     @Test(arguments: [
-        ("GET", "/sessions", "POST"), ("DELETE", "/sessions", "POST"), ("POST", "/sessions/1b4e28ba-2fa1-41d2-883f-0016d3cca427", "GET, HEAD, PUT, DELETE"),
-        ("PATCH", "/sessions/1b4e28ba-2fa1-41d2-883f-0016d3cca427", "GET, HEAD, PUT, DELETE"), ("POST", "/livez", "GET, HEAD"), ("PUT", "/readyz", "GET, HEAD"),
-        ("DELETE", "/openapi.yaml", "GET, HEAD"),
+        ("GET", "/sessions", "POST"), ("DELETE", "/sessions", "POST"),
+        ("POST", "/sessions/1b4e28ba-2fa1-41d2-883f-0016d3cca427", "GET, HEAD, PUT, PATCH, DELETE"),
+        ("GET", "/sessions/1b4e28ba-2fa1-41d2-883f-0016d3cca427/touch", "POST"),
+        ("DELETE", "/sessions/1b4e28ba-2fa1-41d2-883f-0016d3cca427/rotate", "POST"),
+        ("PUT", "/subjects/user-1/sessions", "GET, HEAD, DELETE"),
+        ("GET", "/subjects/user-1/sessions/0123456789abcdef0123456789abcdef", "DELETE"),
+        ("POST", "/livez", "GET, HEAD"), ("PUT", "/readyz", "GET, HEAD"), ("DELETE", "/openapi.yaml", "GET, HEAD"),
     ])
     func wrongMethods(method: String, path: String, allow: String) throws {
         let response = try HTTPHarness().send(method, path)

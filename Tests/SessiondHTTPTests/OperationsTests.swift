@@ -11,10 +11,18 @@ struct UnavailableStore: SessionStore {
     }
     func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> { fail(eventLoop) }
     func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> { fail(eventLoop) }
-    func update(_ id: SessionID, _ mutation: SessionMutation, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<UpdateOutcome> {
+    func update(
+        _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<UpdateOutcome> {
         fail(eventLoop)
     }
-    func remove(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> { fail(eventLoop) }
+    func remove(_ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        fail(eventLoop)
+    }
+    func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> { fail(eventLoop) }
+    func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        fail(eventLoop)
+    }
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { fail(eventLoop) }
 }
 
@@ -36,8 +44,13 @@ struct OperationsTests {
         for (method, path, body) in [
             ("GET", "/sessions/\(sid)", nil), ("PUT", "/sessions/\(sid)", #"{"data":{}}"#), ("DELETE", "/sessions/\(sid)", nil),
             ("POST", "/sessions", #"{"data":{}}"#), ("GET", "/readyz", nil),
+            ("PATCH", "/sessions/\(sid)", #"{"data":{}}"#), ("POST", "/sessions/\(sid)/touch", nil),
+            ("POST", "/sessions/\(sid)/rotate", nil), ("GET", "/sessions/\(sid)?touch=true", nil),
+            ("GET", "/subjects/user-1/sessions", nil), ("DELETE", "/subjects/user-1/sessions", nil),
+            ("DELETE", "/subjects/user-1/sessions/\(String(repeating: "a", count: 32))", nil),
         ] as [(String, String, String?)] {
-            let response = try harness.send(method, path, body: body)
+            let type = method == "PATCH" ? "application/merge-patch+json" : "application/json"
+            let response = try harness.send(method, path, body: body, contentType: type)
             #expect(response.status == 503, "\(method) \(path)")
             #expect(response.problemSlug == "store-unavailable")
             #expect(response.header("Retry-After") == "1")
@@ -93,11 +106,19 @@ struct LaterStore: SessionStore {
     func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
         later(base.load(id, at: now, on: eventLoop), eventLoop)
     }
-    func update(_ id: SessionID, _ mutation: SessionMutation, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<UpdateOutcome> {
-        later(base.update(id, mutation, at: now, on: eventLoop), eventLoop)
+    func update(
+        _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<UpdateOutcome> {
+        later(base.update(id, mutation, if: condition, at: now, on: eventLoop), eventLoop)
     }
-    func remove(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
-        later(base.remove(id, at: now, on: eventLoop), eventLoop)
+    func remove(_ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        later(base.remove(id, if: condition, at: now, on: eventLoop), eventLoop)
+    }
+    func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> {
+        later(base.sessions(of: subject, at: now, on: eventLoop), eventLoop)
+    }
+    func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        later(base.remove(handle: handle, of: subject, at: now, on: eventLoop), eventLoop)
     }
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { later(base.checkReady(on: eventLoop), eventLoop) }
 }

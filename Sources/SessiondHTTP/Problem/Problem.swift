@@ -9,13 +9,16 @@ import NIOHTTP1
 public struct Problem: Error, Sendable {
     public var type: ProblemType
     public var detail: String
-    /// Extra response headers (`Allow` for 405, `Retry-After` for 503).
+    /// Extra response headers (`Allow` for 405, `Retry-After` for 503, `ETag` for 412).
     public var headers: HTTPHeaders
+    /// The session's version now, for 412 (`current_version`); nil elsewhere.
+    public var currentVersion: UInt64?
 
-    public init(_ type: ProblemType, detail: String, headers: HTTPHeaders = [:]) {
+    public init(_ type: ProblemType, detail: String, headers: HTTPHeaders = [:], currentVersion: UInt64? = nil) {
         self.type = type
         self.detail = detail
         self.headers = headers
+        self.currentVersion = currentVersion
     }
 
     /// The problem as a response.
@@ -30,6 +33,10 @@ public struct Problem: Error, Sendable {
         body.append(contentsOf: String(type.status.code).utf8)
         body.append(contentsOf: #","detail":"#.utf8)
         JSONStringEscaper.append(detail, to: &body)
+        if let currentVersion {
+            body.append(contentsOf: #","current_version":"#.utf8)
+            body.append(contentsOf: String(currentVersion).utf8)
+        }
         body.append(UInt8(ascii: "}"))
         var all = headers
         all.add(name: "Content-Type", value: "application/problem+json")

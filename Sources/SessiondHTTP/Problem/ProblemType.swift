@@ -27,6 +27,12 @@ public struct ProblemType: Sendable, Hashable {
     public static let sessionNotFound = ProblemType(slug: "session-not-found", status: .notFound, title: "Session not found")
     public static let notFound = ProblemType(slug: "not-found", status: .notFound, title: "No such resource")
     public static let methodNotAllowed = ProblemType(slug: "method-not-allowed", status: .methodNotAllowed, title: "Method not allowed")
+    public static let preconditionFailed = ProblemType(slug: "precondition-failed", status: .preconditionFailed, title: "Session version has moved on")
+    public static let invalidIfMatch = ProblemType(slug: "invalid-if-match", status: .badRequest, title: "Malformed If-Match header")
+    public static let invalidQuery = ProblemType(slug: "invalid-query", status: .badRequest, title: "Unsupported query parameter")
+    public static let malformedSubject = ProblemType(slug: "malformed-subject", status: .badRequest, title: "Malformed subject")
+    public static let malformedHandle = ProblemType(slug: "malformed-handle", status: .badRequest, title: "Malformed session handle")
+    public static let dataTooLarge = ProblemType(slug: "data-too-large", status: .unprocessableEntity, title: "Merged session data is too large")
     public static let storeUnavailable = ProblemType(slug: "store-unavailable", status: .serviceUnavailable, title: "Session store unavailable")
     public static let internalError = ProblemType(slug: "internal-error", status: .internalServerError, title: "Internal error")
 }
