@@ -7,9 +7,8 @@
 /// and score; see `RedisSubjectIndex`). The key's own expiry is `PEXPIREAT expires`.
 ///
 /// Write replies are arrays whose first element says what happened:
-/// `{0}` not found; `{1, data, permanent, subject, version, created, updated, expires, moved,
-/// movedScore}` written (`moved`: the subject whose index entry is now stale, or ""); `{2,
-/// version}` condition failed; `{3, subject, expires}` the subject index must cover this first;
+/// `{0}` not found; `{1, data, permanent, subject, version, created, updated, expires}`
+/// written; `{2, version}` condition failed; `{3, subject, expires}` the subject index must cover this first;
 /// `{4}` merged data too large.
 enum RedisScripts {
     /// RFC 7396 merge patch on compact JSON text, without decoding numbers or strings: values are
@@ -152,8 +151,6 @@ enum RedisScripts {
                 return {3, subject, expires}
             end
         end
-        local moved, movedScore = '', 0
-        if s[8] and s[8] ~= '' and s[8] ~= subject then moved, movedScore = s[8], tonumber(s[9]) end
         if subject == '' then isub, iexp = '', 0 end
         if op == 'touch' then
             redis.call('HSET', KEYS[1], 'expires', expires, 'isub', isub, 'iexp', iexp)
@@ -167,7 +164,7 @@ enum RedisScripts {
             end
         end
         redis.call('PEXPIREAT', KEYS[1], expires)
-        return {1, data, permanent, subject, version, s[5], updated, expires, moved, movedScore}
+        return {1, data, permanent, subject, version, s[5], updated, expires}
         """
 
     /// KEYS[1] session key; ARGV: now, condition (as for `update`), required subject ("" for

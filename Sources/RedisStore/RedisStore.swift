@@ -148,16 +148,9 @@ public final class RedisStore: SessionStore {
                     return index.grant(handle, to: subject, until: expires, at: now, on: eventLoop).flatMap { score in
                         self.update(id, mutation, if: condition, at: now, grant: (subject, score), attemptsLeft: attemptsLeft - 1, on: eventLoop)
                     }
-                case (1, 10):
+                case (1, 8):
                     do {
-                        let session = try Self.session(id, fields[1...7])
-                        // The entry under the subject the session left is stale now.
-                        if let moved = fields[8].string.flatMap(Subject.init), let score = fields[9].int {
-                            return index.remove([(handle, score)], from: moved, at: now, on: eventLoop)
-                                .map { .updated(session) }
-                                .recover { _ in .updated(session) }
-                        }
-                        return eventLoop.makeSucceededFuture(.updated(session))
+                        return eventLoop.makeSucceededFuture(.updated(try Self.session(id, fields[1...7])))
                     } catch {
                         return eventLoop.makeFailedFuture(error)
                     }
@@ -225,24 +218,22 @@ public final class RedisStore: SessionStore {
             }
             return EventLoopFuture.whenAllSucceed(reads, on: eventLoop)
                 .flatMapErrorThrowing { throw Self.storeError($0) }
-                .flatMap { replies in
+                .map { replies in
+                    // Entries whose session is absent are left alone: an insert may be in
+                    // flight behind its grant. They lapse when their score passes, and a delete
+                    // removes its own entry.
                     var live: [SessionSummary] = []
-                    var stale: [(SessionHandle, Int64)] = []
                     for (entry, reply) in zip(entries, replies) {
                         guard case let .array(fields) = reply, fields.count == 5, fields[1].string == subject.value,
                               let created = fields[2].int, let updated = fields[3].int, let expires = fields[4].int,
                               now.millisecondsSinceEpoch < expires
-                        else {
-                            stale.append(entry)
-                            continue
-                        }
+                        else { continue }
                         live.append(SessionSummary(
                             handle: entry.0, permanent: fields[0].string == "1", createdAt: Timestamp(millisecondsSinceEpoch: created),
                             updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires)
                         ))
                     }
-                    let result = live
-                    return index.remove(stale, from: subject, at: now, on: eventLoop).map { result }.recover { _ in result }
+                    return live
                 }
         }
     }

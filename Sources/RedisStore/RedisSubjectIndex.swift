@@ -9,10 +9,14 @@ import SessionCore
 /// The index is written before the session: a write that gives a session a subject, or slides
 /// its expiry past what the index covers, first "grants" an entry here, then runs the session's
 /// script with that grant (the session hash records the cover in `isub`/`iexp`). So a live
-/// session is always listed, whichever step fails. Entries of sessions that are gone are
-/// dropped when their score passes (at every grant and listing) or when a listing finds them
-/// stale; a removal names the score it saw, so it never undoes a newer grant. Every script
-/// touches the index key only, never a session key beside it.
+/// session is always listed, whichever step fails. Entries are dropped when their score passes
+/// (at every grant and listing) and when their session is deleted (a removal names the score it
+/// saw, so it never undoes a newer grant). Listings skip, but never drop, entries whose session
+/// is absent or belongs to another subject now: an insert may be in flight behind its grant, or
+/// a write may still hold an older grant for that subject and claim the entry again, and
+/// dropping it then would leave a live session unlisted. So the index holds at most the
+/// sessions of the last lifetime and `slack`. Every script touches the index key only, never a
+/// session key beside it.
 struct RedisSubjectIndex: Sendable {
     let pool: RedisConnectionPool
     let prefix: String

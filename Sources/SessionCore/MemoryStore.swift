@@ -128,17 +128,20 @@ public final class MemoryStore: SessionStore, Service {
     }
 
     public func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> {
+        let index = self.index
         var live: [SessionSummary] = []
-        var stale: [SessionHandle] = []
         for handle in index.handles(of: subject) {
+            // Checked and pruned inside the session's critical section, where every index change
+            // of this handle happens, so a write moving it back cannot slip in between.
             let summary = withLiveSession(handle, at: now) { _, session -> SessionSummary? in
-                guard let session, session.subject == subject else { return nil }
+                guard let session, session.subject == subject else {
+                    index.remove(handle, from: subject)
+                    return nil
+                }
                 return session.summary
             }
-            if let summary { live.append(summary) } else { stale.append(handle) }
+            if let summary { live.append(summary) }
         }
-        // Entries of sessions that expired, were removed or moved to another subject.
-        if !stale.isEmpty { index.remove(stale, from: subject) }
         return eventLoop.makeSucceededFuture(live)
     }
 

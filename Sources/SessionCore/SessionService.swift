@@ -127,16 +127,32 @@ public struct SessionService: Sendable {
     }
 
     /// Removes every live session of `subject` but the one named `kept` (when given).
-    /// - Returns: how many were removed. Sessions created while this runs may survive.
+    ///
+    /// Lists the subject's sessions and removes each. A listed session that is gone by the time
+    /// of its removal may have been rotated to a new sid (whose copy is listed by then), so the
+    /// pass is repeated until one removes every session it listed.
+    /// - Returns: how many were removed. Fails with `SessionStoreError.contended` when sessions
+    ///   keep vanishing and reappearing for 8 passes (something rotating them in a loop).
     public func revokeAll(of subject: Subject, except kept: SessionHandle? = nil, on eventLoop: any EventLoop) -> EventLoopFuture<Int> {
+        revokePass(subject, except: kept, removedSoFar: 0, passesLeft: 8, on: eventLoop)
+    }
+
+    private func revokePass(
+        _ subject: Subject, except kept: SessionHandle?, removedSoFar: Int, passesLeft: Int, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Int> {
         let now = clock.now()
         let store = self.store
         return store.sessions(of: subject, at: now, on: eventLoop).flatMap { list in
-            let removals = list.filter { $0.handle != kept }.map { summary in
-                store.remove(handle: summary.handle, of: subject, at: now, on: eventLoop)
+            let targets = list.filter { $0.handle != kept }
+            guard !targets.isEmpty else { return eventLoop.makeSucceededFuture(removedSoFar) }
+            guard passesLeft > 0 else {
+                return eventLoop.makeFailedFuture(SessionStoreError.contended("the subject's sessions kept changing during the revocation"))
             }
-            return EventLoopFuture.whenAllSucceed(removals, on: eventLoop).map { outcomes in
-                outcomes.filter { $0 == .removed }.count
+            let removals = targets.map { store.remove(handle: $0.handle, of: subject, at: now, on: eventLoop) }
+            return EventLoopFuture.whenAllSucceed(removals, on: eventLoop).flatMap { outcomes in
+                let removed = removedSoFar + outcomes.filter { $0 == .removed }.count
+                guard outcomes.contains(where: { $0 != .removed }) else { return eventLoop.makeSucceededFuture(removed) }
+                return self.revokePass(subject, except: kept, removedSoFar: removed, passesLeft: passesLeft - 1, on: eventLoop)
             }
         }
     }

@@ -13,23 +13,33 @@ info:
   description: |
     Sessiond keeps the session data of web applications on the server side, behind a small
     HTTP/JSON API that any language can use. An application creates a session, hands the
-    session id (`sid`) to its user (usually in a cookie), and reads, replaces or deletes the
-    session on later requests.
+    session id (`sid`) to its user (usually in a cookie), and reads, replaces, patches or
+    deletes the session on later requests.
 
     ## Sessions
 
     A session is a JSON object (`data`) plus the fields the service maintains: its id, whether
-    it is permanent, a version, three timestamps and the seconds it has left. See the `Session`
-    schema.
+    it is permanent, whom it belongs to (`subject`), a version, three timestamps and the seconds
+    it has left. See the `Session` schema.
 
     - **Session ids** are random version 4 UUIDs drawn from the operating system's
       cryptographically secure generator, written in lowercase canonical form
       (`1b4e28ba-2fa1-41d2-883f-0016d3cca427`). Only the service makes them; a path whose id is
       not in that exact form (uppercase, braces, no hyphens) is refused with `malformed-sid`
-      before anything is looked up.
-    - **Versions** start at 1 and grow by one with every write. Every response that carries a
-      session also carries it as a strong entity tag: `ETag: "3"`. (Conditional requests are
-      not implemented yet: `If-Match` and `If-None-Match` are ignored.)
+      before anything is looked up. `POST /sessions/{sid}/rotate` gives a session a new id
+      (after a login, say); the old id is gone at once.
+    - **Versions** start at 1 and grow by one with every write (create, replace, patch,
+      rotate); a touch leaves it as it is. Every response that carries a session also carries
+      it as a strong entity tag: `ETag: "3"`.
+    - **Conditional writes**: `PUT`, `PATCH` and `DELETE /sessions/{sid}`, touch and rotate
+      honour `If-Match` (RFC 9110): `*` or a comma-separated list of entity tags as `ETag` gives
+      them. The request goes ahead only when the session is live and its version is listed
+      (strong comparison: a weak tag such as `W/"3"` never matches; `*` matches any live
+      session); else the answer is 412 `precondition-failed`, whose body holds
+      `current_version` and whose `ETag` is the current version, and nothing changes. A session
+      that is absent answers as without `If-Match`: 404 `session-not-found`, or 204 for
+      `DELETE`. An `If-Match` that is neither `*` nor a list of entity tags is 400
+      `invalid-if-match`. `If-None-Match` is ignored.
     - **Data** is any JSON object. What a client stores, it gets back with the same values,
       as compact JSON with the object members in the order they were sent:
       - Integers (numbers written without a fraction or exponent) must fit in a signed 64-bit
@@ -43,36 +53,60 @@ info:
         the characters below U+0020 escaped.
       - `data` may nest at most 32 levels of objects and arrays (`data` itself is level 1;
         server setting `--max-data-depth`).
+    - **Subjects** say whom a session belongs to, as the application names it (a user id such
+      as `user-42`): any string of 1 to 256 bytes of UTF-8, or `null` for none (the default).
+      Create, replace and patch set it. `/subjects/{subject}/sessions` lists the live sessions
+      of a subject and revokes them, all at once ("log out everywhere") or one by one.
+    - **Handles** name sessions in those listings, which never show a sid or data. A handle is
+      the first 16 bytes of SHA-256 over `sessiond-handle-v1:` followed by the sid, as 32
+      lowercase hex digits (in Python:
+      `hashlib.sha256(b"sessiond-handle-v1:" + sid.encode()).hexdigest()[:32]`). It cannot be
+      turned back into the sid, so it may be shown to users and logged.
 
     ## Lifetimes
 
     - A **permanent** session lives for the permanent lifetime (default 31 days, setting
       `--permanent-lifetime`); any other session for the standard lifetime (default one day,
       setting `--lifetime`). Clients choose `permanent`; the service enforces the lifetime.
-    - The lifetime is an **idle timeout**: every write (create, replace) sets `expires_at` to
-      the time of the write plus the session's lifetime. Reading a session does not extend it.
+    - The lifetime is an **idle timeout**: every write (create, replace, patch, rotate) and
+      every touch (`POST /sessions/{sid}/touch`, or `GET /sessions/{sid}?touch=true`) sets
+      `expires_at` to the time of the request plus the session's lifetime. A plain read does
+      not extend it.
     - An optional **absolute lifetime** (setting `--absolute-lifetime`, off by default) caps
-      `expires_at` at `created_at` plus that lifetime, whatever the activity.
-    - Expiry is kept to the **millisecond**: from `expires_at` on, the session is gone (GET and PUT
-      give 404), even before the store has physically removed it. `ttl` is the whole seconds
-      left, rounded up, so a live session never shows 0; right after a write it equals the
-      lifetime in seconds (86400 for one day, 2678400 for 31 days).
+      `expires_at` at `created_at` plus that lifetime, whatever the activity. A rotated session
+      keeps its `created_at`, so rotation does not lift the cap.
+    - Expiry is kept to the **millisecond**: from `expires_at` on, the session is gone (every
+      call on its sid gives 404, and listings leave it out), even before the store has
+      physically removed it. `ttl` is the whole seconds left, rounded up, so a live session
+      never shows 0; right after a write or touch it equals the lifetime in seconds (86400 for
+      one day, 2678400 for 31 days) unless the absolute lifetime caps it.
 
     ## Requests and responses
 
-    - Request bodies are JSON: `Content-Type: application/json` (case-insensitive; parameters
-      are allowed, but a `charset` other than `utf-8` is refused with 415). Bodies must be
-      valid UTF-8, must not repeat a key in any object, and may be at most 65536 bytes (setting
-      `--max-body-bytes`) on every endpoint. A larger body is answered with 413 as soon as
-      the limit is passed (at once when `Content-Length` declares it), and the connection is
-      closed.
+    - Request bodies are JSON: `Content-Type: application/json`, except for `PATCH`, which
+      takes an RFC 7396 merge patch as `Content-Type: application/merge-patch+json` (and
+      nothing else, `application/json` included). The media type is case-insensitive;
+      parameters are allowed, but a `charset` other than `utf-8` is refused with 415. Bodies
+      must be valid UTF-8, must not repeat a key in any object, and may be at most 65536 bytes
+      (setting `--max-body-bytes`) on every endpoint. A larger body is answered with 413 as
+      soon as the limit is passed (at once when `Content-Length` declares it), and the
+      connection is closed. Touch and rotate take no body: a non-empty one is 422
+      `invalid-body`.
     - Successful JSON responses are `application/json; charset=utf-8`. Responses with a JSON
       or problem body carry `Cache-Control: no-store`.
-    - Unknown query parameters are ignored.
+    - Query parameters: `GET` (and `HEAD`) `/sessions/{sid}` takes `touch`,
+      `DELETE /subjects/{subject}/sessions` takes `except`, and the other `/subjects` calls
+      take none. On these, a parameter of another name, a parameter given twice, a `touch`
+      other than `true` or `false`, or a malformed percent-escape is 400 `invalid-query` (a
+      malformed `except` is `malformed-handle`). The other session calls (`POST /sessions`,
+      `PUT`, `PATCH` and `DELETE /sessions/{sid}`, touch and rotate) take no query parameter:
+      any is 400 `invalid-query`. The probes and `/openapi.yaml` ignore the query string.
+    - The `{subject}` path segment is percent-decoded: the subject `user/42` is
+      `/subjects/user%2F42/sessions`. The other path segments are taken as they are.
     - A path that the API does not serve gets 404 `not-found`; a method that a path does not
       serve gets 405 `method-not-allowed` with an `Allow` header listing the methods it does
       serve (see the `MethodNotAllowed` and `NotFound` responses below). The method is checked
-      before the session id, so `PATCH /sessions/not-a-uuid` is a 405.
+      before the ids in the path, so `POST /sessions/not-a-uuid` is a 405.
     - A request that is not valid HTTP/1.1 gets a bare 400 without a body, and its connection
       is closed.
     - HTTP/1.1 keep-alive and pipelining are supported; responses come back in request order.
@@ -80,26 +114,32 @@ info:
     ## Errors
 
     Every error is an RFC 9457 problem (`application/problem+json`) with `type`, `title`,
-    `status` and `detail` (see the `Problem` schema). Programs should branch on `type`, which
-    is stable; `title` is its fixed summary and `detail` explains this occurrence for humans.
-    A request that fails stores nothing. The types are `https://sessiond.dev/problems/` followed
-    by a slug:
+    `status` and `detail` (see the `Problem` schema); a 412 adds `current_version`. Programs
+    should branch on `type`, which is stable; `title` is its fixed summary and `detail` explains
+    this occurrence for humans. A request that fails stores nothing. The types are
+    `https://sessiond.dev/problems/` followed by a slug:
 
     | slug | status | when |
     |---|---|---|
     | `bad-request` | 400 | the HTTP request itself is malformed: an HTTP/1.1 request without a `Host` header, or with several (the connection is closed) |
     | `malformed-sid` | 400 | the `{sid}` in the path is not a lowercase canonical UUID |
+    | `malformed-subject` | 400 | the `{subject}` in the path, once percent-decoded, is empty or longer than 256 bytes, or it has a bad percent-escape or is not UTF-8 |
+    | `malformed-handle` | 400 | a session handle (the `{handle}` in the path, or `except`) is not 32 lowercase hex digits |
+    | `invalid-if-match` | 400 | the `If-Match` header is neither `*` nor a list of entity tags |
+    | `invalid-query` | 400 | the query string names a parameter the endpoint does not take or names one twice, gives `touch` a value other than `true` or `false`, or has a bad percent-escape |
     | `invalid-json` | 400 | the body is not JSON text (syntax error, trailing bytes, lone surrogate escape, or empty while a `Content-Type` was sent) |
     | `invalid-utf8` | 400 | the body is not valid UTF-8 |
     | `duplicate-key` | 400 | an object in the body names the same key twice |
     | `too-deep` | 400 | `data` nests deeper than the limit |
     | `not-found` | 404 | no resource at this path |
-    | `session-not-found` | 404 | no live session has this id: it never existed, expired or was deleted |
+    | `session-not-found` | 404 | no live session has this id: it never existed, expired, was deleted, revoked or rotated |
     | `method-not-allowed` | 405 | the path does not serve this method; `Allow` lists those it does |
+    | `precondition-failed` | 412 | `If-Match` does not list the version of the live session; `current_version` in the body and `ETag` give the current one |
     | `body-too-large` | 413 | the body exceeds the size limit |
-    | `unsupported-media-type` | 415 | the request is not `Content-Type: application/json` (missing, another type, several, or a charset other than UTF-8); only a POST without body may omit it |
-    | `invalid-body` | 422 | valid JSON that does not describe a session: not an object, an unknown field, a field of the wrong type, `data` missing on replace |
+    | `unsupported-media-type` | 415 | the request does not declare the endpoint's media type, `application/json` (`application/merge-patch+json` for `PATCH`): missing, another type, several, or a charset other than UTF-8; only a POST without body may omit it |
+    | `invalid-body` | 422 | valid JSON that the endpoint cannot take: not an object, an unknown field, a field of the wrong type, `data` missing on replace, a `subject` that is empty or longer than 256 bytes, `data` not an object in a patch, any body on touch or rotate |
     | `unsupported-value` | 422 | a value that cannot be stored exactly: an integer beyond 64 bits, a number beyond a double, `\u0000` in an object key |
+    | `data-too-large` | 422 | the data that a `PATCH` would produce is larger than the body limit (`--max-body-bytes`); nothing is written |
     | `internal-error` | 500 | a failure inside sessiond (the server log has the details) |
     | `store-unavailable` | 503 | the session store did not answer; retry after `Retry-After` seconds. Never turned into a 404 or a fallback |
 servers:
@@ -107,7 +147,9 @@ servers:
     description: A local sessiond with the default settings.
 tags:
   - name: sessions
-    description: Create, read, replace and delete sessions.
+    description: Create, read, replace, patch, touch, rotate and delete sessions.
+  - name: subjects
+    description: List and revoke the sessions of a subject.
   - name: operations
     description: Probes for orchestrators and the API description.
 paths:
@@ -123,11 +165,11 @@ paths:
         the absolute lifetime if one is configured).
 
         The body is optional: an empty body without `Content-Type` creates a session with
-        `data` `{}` and `permanent` false, as does `{}`. An empty body sent with
+        `data` `{}`, `permanent` false and `subject` null, as does `{}`. An empty body sent with
         `Content-Type: application/json` is not JSON (400 `invalid-json`).
       requestBody:
         required: false
-        description: The initial data and permanence. Both fields are optional; no other field is accepted.
+        description: The initial data, permanence and subject. Every field is optional; no other field is accepted.
         content:
           application/json:
             schema:
@@ -140,11 +182,12 @@ paths:
                     user: 42
                     cart: [1, 2]
               remember-me:
-                summary: A permanent session
+                summary: A permanent session of a subject
                 value:
                   data:
                     user: 42
                   permanent: true
+                  subject: user-42
               empty:
                 summary: An empty session
                 value: {}
@@ -168,6 +211,7 @@ paths:
                   user: 42
                   cart: [1, 2]
                 permanent: false
+                subject: user-42
                 version: 1
                 created_at: '2026-11-26T10:00:00.000Z'
                 updated_at: '2026-11-26T10:00:00.000Z'
@@ -184,11 +228,31 @@ paths:
               parameters:
                 sid: $response.body#/sid
               description: Replace the new session's data.
+            patchSession:
+              operationId: patchSession
+              parameters:
+                sid: $response.body#/sid
+              description: Patch the new session.
+            touchSession:
+              operationId: touchSession
+              parameters:
+                sid: $response.body#/sid
+              description: Extend the new session's life.
+            rotateSession:
+              operationId: rotateSession
+              parameters:
+                sid: $response.body#/sid
+              description: Give the new session a new id.
             deleteSession:
               operationId: deleteSession
               parameters:
                 sid: $response.body#/sid
               description: Delete the new session.
+            listSubjectSessions:
+              operationId: listSubjectSessions
+              parameters:
+                subject: $response.body#/subject
+              description: List the sessions of the new session's subject (when it has one).
         '400':
           $ref: '#/components/responses/MalformedBody'
         '413':
@@ -202,7 +266,7 @@ paths:
         '503':
           $ref: '#/components/responses/StoreUnavailable'
   /sessions/{sid}:
-    description: 'One session. Serves GET (and HEAD, GET without the body), PUT and DELETE; any other method gets 405 `method-not-allowed` with `Allow: GET, HEAD, PUT, DELETE` (whatever the sid).'
+    description: 'One session. Serves GET (and HEAD, GET without the body), PUT, PATCH and DELETE; any other method gets 405 `method-not-allowed` with `Allow: GET, HEAD, PUT, PATCH, DELETE` (whatever the sid).'
     parameters:
       - $ref: '#/components/parameters/sid'
     get:
@@ -210,12 +274,19 @@ paths:
       operationId: getSession
       summary: Read a session
       description: |
-        Returns the session if it is live. Reading does not extend its life; `ttl` is counted
-        at the time of the request. An expired session is never returned, even if the store
-        still holds it.
+        Returns the session if it is live. A plain read does not extend its life; `ttl` is
+        counted at the time of the request. An expired session is never returned, even if the
+        store still holds it.
+
+        With `?touch=true` the read also slides `expires_at` to now plus the session's lifetime
+        (never past the absolute lifetime), in one step, as `POST /sessions/{sid}/touch` does;
+        `version` and `updated_at` stay. `?touch=false` is a plain read. HEAD takes the same
+        parameter and answers the same, without the body.
+      parameters:
+        - $ref: '#/components/parameters/touch'
       responses:
         '200':
-          description: The session, with its version as `ETag`.
+          description: The session (after the touch, when asked for), with its version as `ETag`.
           headers:
             ETag:
               $ref: '#/components/headers/ETag'
@@ -230,12 +301,16 @@ paths:
               operationId: replaceSession
               parameters:
                 sid: $response.body#/sid
+            patchSession:
+              operationId: patchSession
+              parameters:
+                sid: $response.body#/sid
             deleteSession:
               operationId: deleteSession
               parameters:
                 sid: $response.body#/sid
         '400':
-          $ref: '#/components/responses/MalformedSID'
+          $ref: '#/components/responses/MalformedSIDOrQuery'
         '404':
           $ref: '#/components/responses/SessionNotFound'
         '413':
@@ -249,15 +324,20 @@ paths:
       operationId: replaceSession
       summary: Replace a session's data
       description: |
-        Replaces `data` and `permanent` of a live session as a whole: `data` is required (send
-        `{}` to empty it) and an omitted `permanent` means false. The version grows by one,
-        `updated_at` becomes now, and `expires_at` slides to now plus the lifetime that the new
-        `permanent` selects (capped by the absolute lifetime if one is configured);
-        `created_at` and `sid` stay.
+        Replaces `data`, `permanent` and `subject` of a live session as a whole: `data` is
+        required (send `{}` to empty it), an omitted `permanent` means false and an omitted
+        `subject` means none (it clears the subject). The version grows by one, `updated_at`
+        becomes now, and `expires_at` slides to now plus the lifetime that the new `permanent`
+        selects (capped by the absolute lifetime if one is configured); `created_at` and `sid`
+        stay.
 
         PUT never creates: a session that is absent, expired or deleted gives 404, so a late
-        write after a logout cannot bring the session back. The sid is checked first (400),
-        then the body (415, 400, 422), then the store (404). A refused request changes nothing.
+        write after a logout cannot bring the session back. With `If-Match`, a live session
+        whose version is not listed gives 412. The sid is checked first (400), then the request
+        (`If-Match` 400, body 415, 400, 422), then the store (404, 412). A refused request
+        changes nothing.
+      parameters:
+        - $ref: '#/components/parameters/IfMatch'
       requestBody:
         required: true
         content:
@@ -266,16 +346,17 @@ paths:
               $ref: '#/components/schemas/SessionReplace'
             examples:
               replace:
-                summary: New data, not permanent
+                summary: New data, not permanent, no subject
                 value:
                   data:
                     user: 42
                     cart: [1, 2, 3]
               empty:
-                summary: Empty the data, make it permanent
+                summary: Empty the data, make it permanent, keep the subject
                 value:
                   data: {}
                   permanent: true
+                  subject: user-42
       responses:
         '200':
           description: The session after the write, with its new version as `ETag`.
@@ -298,9 +379,11 @@ paths:
               parameters:
                 sid: $response.body#/sid
         '400':
-          $ref: '#/components/responses/MalformedSIDOrBody'
+          $ref: '#/components/responses/MalformedWriteRequest'
         '404':
           $ref: '#/components/responses/SessionNotFound'
+        '412':
+          $ref: '#/components/responses/PreconditionFailed'
         '413':
           $ref: '#/components/responses/BodyTooLarge'
         '415':
@@ -311,18 +394,351 @@ paths:
           $ref: '#/components/responses/InternalError'
         '503':
           $ref: '#/components/responses/StoreUnavailable'
+    patch:
+      tags: [sessions]
+      operationId: patchSession
+      summary: Patch a session
+      description: |
+        Changes part of a live session: the body is an RFC 7396 JSON merge patch of the
+        session's writable members, sent as `Content-Type: application/merge-patch+json` (any
+        other type, `application/json` included, is 415).
+
+        - `data`, an object, is merged into the session's data as RFC 7396 says: a member whose
+          value is `null` removes that key, an object merges into an object of the same key
+          (recursively; into anything else it replaces it), and any other value (arrays
+          included) replaces the key's value. `data` itself may not be `null` or a non-object
+          (422).
+        - `permanent` sets the permanence; `subject` sets the subject (a string) or clears it
+          (`null`).
+        - A member that is absent leaves the field as it is; `{}` changes nothing but is still a
+          write. Other members (`sid`, `version`, ...) are refused with 422.
+
+        Like every write, a patch adds one to the version, sets `updated_at` to now and slides
+        `expires_at` to now plus the lifetime that the resulting `permanent` selects (capped by
+        the absolute lifetime if one is configured). When the merged data would be larger than
+        the body limit (`--max-body-bytes`), the answer is 422 `data-too-large` and nothing is
+        written. Like PUT, PATCH never creates (404) and honours `If-Match` (412); a refused
+        request changes nothing.
+      parameters:
+        - $ref: '#/components/parameters/IfMatch'
+      requestBody:
+        required: true
+        content:
+          application/merge-patch+json:
+            schema:
+              $ref: '#/components/schemas/SessionMergePatch'
+            examples:
+              cart:
+                summary: Set one key, remove another
+                value:
+                  data:
+                    cart: [1, 2, 3]
+                    coupon: null
+              login:
+                summary: Attach the session to a subject and make it permanent
+                value:
+                  permanent: true
+                  subject: user-42
+              logout-of-subject:
+                summary: Detach the session from its subject
+                value:
+                  subject: null
+      responses:
+        '200':
+          description: The session after the patch, with its new version as `ETag`.
+          headers:
+            ETag:
+              $ref: '#/components/headers/ETag'
+            Cache-Control:
+              $ref: '#/components/headers/CacheControl'
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Session'
+          links:
+            getSession:
+              operationId: getSession
+              parameters:
+                sid: $response.body#/sid
+            deleteSession:
+              operationId: deleteSession
+              parameters:
+                sid: $response.body#/sid
+        '400':
+          $ref: '#/components/responses/MalformedWriteRequest'
+        '404':
+          $ref: '#/components/responses/SessionNotFound'
+        '412':
+          $ref: '#/components/responses/PreconditionFailed'
+        '413':
+          $ref: '#/components/responses/BodyTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedPatchMediaType'
+        '422':
+          $ref: '#/components/responses/InvalidPatch'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/StoreUnavailable'
     delete:
       tags: [sessions]
       operationId: deleteSession
       summary: Delete a session
       description: |
         Removes the session (a logout). Answers 204 also when there was no such session, so
-        retries are safe; afterwards every call on this sid gives 404.
+        retries are safe; afterwards every call on this sid gives 404. With `If-Match`, a live
+        session whose version is not listed is kept and the answer is 412; a session that is
+        already gone still gives 204.
+      parameters:
+        - $ref: '#/components/parameters/IfMatch'
       responses:
         '204':
           description: The session is gone (or never existed). No body.
         '400':
-          $ref: '#/components/responses/MalformedSID'
+          $ref: '#/components/responses/MalformedSIDOrIfMatch'
+        '412':
+          $ref: '#/components/responses/PreconditionFailed'
+        '413':
+          $ref: '#/components/responses/BodyTooLarge'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/StoreUnavailable'
+  /sessions/{sid}/touch:
+    description: 'Extends the life of one session. Serves POST only; any other method gets 405 `method-not-allowed` with `Allow: POST` (whatever the sid).'
+    parameters:
+      - $ref: '#/components/parameters/sid'
+    post:
+      tags: [sessions]
+      operationId: touchSession
+      summary: Extend a session's life
+      description: |
+        Slides `expires_at` of a live session to now plus its lifetime (never past the absolute
+        lifetime, if one is configured), without writing: `version`, `updated_at` and the data
+        stay as they are. Takes no body (a non-empty body is 422 `invalid-body`). Gives 404 for
+        a session that is absent, expired or deleted; with `If-Match`, 412 for a live session
+        whose version is not listed. The sid is checked first (400), then the body (422), then
+        `If-Match` (400), then the store (404, 412).
+      parameters:
+        - $ref: '#/components/parameters/IfMatch'
+      responses:
+        '200':
+          description: The session after the touch, with its (unchanged) version as `ETag`.
+          headers:
+            ETag:
+              $ref: '#/components/headers/ETag'
+            Cache-Control:
+              $ref: '#/components/headers/CacheControl'
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Session'
+          links:
+            getSession:
+              operationId: getSession
+              parameters:
+                sid: $response.body#/sid
+            deleteSession:
+              operationId: deleteSession
+              parameters:
+                sid: $response.body#/sid
+        '400':
+          $ref: '#/components/responses/MalformedSIDOrIfMatch'
+        '404':
+          $ref: '#/components/responses/SessionNotFound'
+        '412':
+          $ref: '#/components/responses/PreconditionFailed'
+        '413':
+          $ref: '#/components/responses/BodyTooLarge'
+        '422':
+          $ref: '#/components/responses/BodyNotAccepted'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/StoreUnavailable'
+  /sessions/{sid}/rotate:
+    description: 'Gives one session a new id. Serves POST only; any other method gets 405 `method-not-allowed` with `Allow: POST` (whatever the sid).'
+    parameters:
+      - $ref: '#/components/parameters/sid'
+    post:
+      tags: [sessions]
+      operationId: rotateSession
+      summary: Give a session a new id
+      description: |
+        Moves a live session to a new random id, as an application should do when the
+        privileges behind a session change (at login), so that an id seen before cannot be used
+        after. The new session has the same `data`, `permanent`, `subject` and `created_at`; its
+        version is the old one plus one, `updated_at` is now and `expires_at` slides to now plus
+        the lifetime (capped by the absolute lifetime if one is configured). The old id answers
+        404 from then on.
+
+        Takes no body (a non-empty body is 422 `invalid-body`). Gives 404 for a session that is
+        absent, expired or deleted; with `If-Match`, 412 for a live session whose version is not
+        listed. The sid is checked first (400), then the body (422), then `If-Match` (400), then
+        the store (404, 412).
+      parameters:
+        - $ref: '#/components/parameters/IfMatch'
+      responses:
+        '201':
+          description: The session under its new id; `Location` is its new URL and `ETag` its new version.
+          headers:
+            Location:
+              $ref: '#/components/headers/Location'
+            ETag:
+              $ref: '#/components/headers/ETag'
+            Cache-Control:
+              $ref: '#/components/headers/CacheControl'
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Session'
+              example:
+                sid: 6f1c2a3e-8b4d-4c1f-9a2e-3d5b7c9e0f12
+                data:
+                  user: 42
+                  cart: [1, 2]
+                permanent: false
+                subject: user-42
+                version: 2
+                created_at: '2026-11-26T10:00:00.000Z'
+                updated_at: '2026-11-26T10:05:00.250Z'
+                expires_at: '2026-11-27T10:05:00.250Z'
+                ttl: 86400
+          links:
+            getSession:
+              operationId: getSession
+              parameters:
+                sid: $response.body#/sid
+              description: Read the session under its new id.
+            replaceSession:
+              operationId: replaceSession
+              parameters:
+                sid: $response.body#/sid
+            patchSession:
+              operationId: patchSession
+              parameters:
+                sid: $response.body#/sid
+            deleteSession:
+              operationId: deleteSession
+              parameters:
+                sid: $response.body#/sid
+        '400':
+          $ref: '#/components/responses/MalformedSIDOrIfMatch'
+        '404':
+          $ref: '#/components/responses/SessionNotFound'
+        '412':
+          $ref: '#/components/responses/PreconditionFailed'
+        '413':
+          $ref: '#/components/responses/BodyTooLarge'
+        '422':
+          $ref: '#/components/responses/BodyNotAccepted'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/StoreUnavailable'
+  /subjects/{subject}/sessions:
+    description: 'The live sessions of one subject. Serves GET (and HEAD, GET without the body) and DELETE; any other method gets 405 `method-not-allowed` with `Allow: GET, HEAD, DELETE` (whatever the subject).'
+    parameters:
+      - $ref: '#/components/parameters/subject'
+    get:
+      tags: [subjects]
+      operationId: listSubjectSessions
+      summary: List the sessions of a subject
+      description: |
+        Lists the live sessions whose `subject` is this one, oldest `created_at` first, each
+        under its handle with its permanence, timestamps and `ttl` (counted at the time of the
+        request). Never shows a sid or data. A subject without live sessions gives an empty
+        list, not 404. Takes no query parameter (400 `invalid-query`).
+      responses:
+        '200':
+          description: The subject's live sessions.
+          headers:
+            Cache-Control:
+              $ref: '#/components/headers/CacheControl'
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/SubjectSessions'
+              example:
+                subject: user-42
+                sessions:
+                  - handle: 9f86d081884c7d659a2feaa0c55ad015
+                    permanent: true
+                    created_at: '2026-11-20T08:00:00.000Z'
+                    updated_at: '2026-11-25T18:30:00.000Z'
+                    expires_at: '2026-12-21T08:00:00.000Z'
+                    ttl: 2152800
+                  - handle: 3c2e1d0b9a8f7e6d5c4b3a2918070605
+                    permanent: false
+                    created_at: '2026-11-26T10:00:00.000Z'
+                    updated_at: '2026-11-26T10:00:00.000Z'
+                    expires_at: '2026-11-27T10:00:00.000Z'
+                    ttl: 86400
+          links:
+            revokeSubjectSession:
+              operationId: revokeSubjectSession
+              parameters:
+                subject: $response.body#/subject
+                handle: $response.body#/sessions/0/handle
+              description: Revoke the subject's oldest session.
+        '400':
+          $ref: '#/components/responses/MalformedSubjectOrQuery'
+        '413':
+          $ref: '#/components/responses/BodyTooLarge'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/StoreUnavailable'
+    delete:
+      tags: [subjects]
+      operationId: revokeSubjectSessions
+      summary: Revoke all sessions of a subject
+      description: |
+        Deletes every live session of the subject ("log out everywhere"), or every one but the
+        session whose handle `except` names (the one the user is working in). Afterwards every
+        call on their sids gives 404. Answers 200 also when there was nothing to revoke.
+      parameters:
+        - $ref: '#/components/parameters/except'
+      responses:
+        '200':
+          description: How many sessions were revoked.
+          headers:
+            Cache-Control:
+              $ref: '#/components/headers/CacheControl'
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/SubjectRevocation'
+              example:
+                subject: user-42
+                revoked: 2
+        '400':
+          $ref: '#/components/responses/MalformedSubjectHandleOrQuery'
+        '413':
+          $ref: '#/components/responses/BodyTooLarge'
+        '500':
+          $ref: '#/components/responses/InternalError'
+        '503':
+          $ref: '#/components/responses/StoreUnavailable'
+  /subjects/{subject}/sessions/{handle}:
+    description: 'One session of a subject, by handle. Serves DELETE only; any other method gets 405 `method-not-allowed` with `Allow: DELETE` (whatever the subject and handle).'
+    parameters:
+      - $ref: '#/components/parameters/subject'
+      - $ref: '#/components/parameters/handle'
+    delete:
+      tags: [subjects]
+      operationId: revokeSubjectSession
+      summary: Revoke one session of a subject
+      description: |
+        Deletes the live session that has this handle and belongs to this subject (a "log out
+        that device" button next to a listing). Answers 204 whether or not there was such a
+        session: a session of another subject is left alone, and retries are safe. Afterwards
+        every call on its sid gives 404. Takes no query parameter (400 `invalid-query`).
+      responses:
+        '204':
+          description: No session of this subject has this handle any more. No body.
+        '400':
+          $ref: '#/components/responses/MalformedSubjectHandleOrQuery'
         '413':
           $ref: '#/components/responses/BodyTooLarge'
         '500':
@@ -419,16 +835,77 @@ components:
       schema:
         $ref: '#/components/schemas/SessionID'
       example: 1b4e28ba-2fa1-41d2-883f-0016d3cca427
+    subject:
+      name: subject
+      in: path
+      required: true
+      description: |
+        The subject, percent-encoded as a path segment (`user%2F42` for `user/42`). Once
+        decoded it must be 1 to 256 bytes of UTF-8 (else 400 `malformed-subject`); `maxLength`
+        below counts characters, which is the same only for ASCII.
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 256
+      example: user-42
+    handle:
+      name: handle
+      in: path
+      required: true
+      description: A session handle, as a subject listing shows it (32 lowercase hex digits; else 400 `malformed-handle`).
+      schema:
+        $ref: '#/components/schemas/SessionHandle'
+      example: 9f86d081884c7d659a2feaa0c55ad015
+    touch:
+      name: touch
+      in: query
+      required: false
+      description: |
+        `true` also extends the session's life, as `POST /sessions/{sid}/touch` does; `false`
+        (or leaving it out) is a plain read. Any other value, giving it twice, or any other
+        parameter is 400 `invalid-query`.
+      schema:
+        type: boolean
+        default: false
+      example: true
+    except:
+      name: except
+      in: query
+      required: false
+      description: |
+        The handle of a session to keep (usually the caller's own). A value that is not a
+        handle is 400 `malformed-handle`; giving it twice, or any other parameter, is 400
+        `invalid-query`.
+      schema:
+        $ref: '#/components/schemas/SessionHandle'
+      example: 9f86d081884c7d659a2feaa0c55ad015
+    IfMatch:
+      name: If-Match
+      in: header
+      required: false
+      description: |
+        Makes the request conditional on the session's version (RFC 9110 section 13.1.1): `*`,
+        or a comma-separated list of entity tags as `ETag` gives them (`"3"`, `"3", "4"`). The
+        request goes ahead only if the session is live and its version is listed; weak tags
+        (`W/"3"`) and tags that are not a version never match. A live session at another
+        version gives 412 `precondition-failed`; an absent one answers as without the header
+        (404, or 204 for `DELETE`). Anything else than `*` or a list of entity tags (opaque
+        tags of visible ASCII other than `"` and `,`; RFC 9110's obsolete non-ASCII bytes are
+        refused too) is 400 `invalid-if-match`.
+      schema:
+        type: string
+        pattern: '^[ \t]*(\*|(,[ \t]*)*(W/)?"[!#-+\--~]*"([ \t]*,([ \t]*(W/)?"[!#-+\--~]*")?)*)[ \t]*$'
+      example: '"1"'
   headers:
     ETag:
-      description: The session's version as a strong entity tag, e.g. `"3"`.
+      description: The session's version as a strong entity tag, e.g. `"3"` (on a 412, the version the session has now).
       required: true
       schema:
         type: string
         pattern: '^"[1-9][0-9]*"$'
       example: '"1"'
     Location:
-      description: The new session's URL, relative to the server (`/sessions/{sid}`).
+      description: The session's URL, relative to the server (`/sessions/{sid}`).
       required: true
       schema:
         type: string
@@ -442,11 +919,11 @@ components:
         type: string
         const: no-store
     Allow:
-      description: The methods that the path serves, comma-separated, e.g. `GET, HEAD, PUT, DELETE`.
+      description: The methods that the path serves, comma-separated, e.g. `GET, HEAD, PUT, PATCH, DELETE`.
       required: true
       schema:
         type: string
-      example: GET, HEAD, PUT, DELETE
+      example: GET, HEAD, PUT, PATCH, DELETE
     RetryAfter:
       description: Seconds to wait before retrying.
       required: true
@@ -463,6 +940,26 @@ components:
       maxLength: 36
       examples:
         - 1b4e28ba-2fa1-41d2-883f-0016d3cca427
+    SessionHandle:
+      type: string
+      description: |
+        The public name of a session: the first 16 bytes of SHA-256 over `sessiond-handle-v1:`
+        followed by the sid, as 32 lowercase hex digits. It cannot be turned back into the sid.
+      pattern: '^[0-9a-f]{32}$'
+      minLength: 32
+      maxLength: 32
+      examples:
+        - 9f86d081884c7d659a2feaa0c55ad015
+    Subject:
+      type: string
+      description: |
+        Whom a session belongs to, as the application names it (a user id such as `user-42`):
+        any string of 1 to 256 bytes of UTF-8. `maxLength` counts characters, which is the same
+        as bytes only for ASCII; a longer one is refused (422 `invalid-body` in a body).
+      minLength: 1
+      maxLength: 256
+      examples:
+        - user-42
     Timestamp:
       type: string
       format: date-time
@@ -511,6 +1008,12 @@ components:
           type: boolean
           default: false
           description: Whether the permanent lifetime applies (else the standard one).
+        subject:
+          type: [string, 'null']
+          minLength: 1
+          maxLength: 256
+          default: null
+          description: Whom the session belongs to, 1 to 256 bytes of UTF-8 (`maxLength` counts characters); `null` or omitted for none.
     SessionReplace:
       type: object
       description: The body of `PUT /sessions/{sid}`, the new state as a whole. No other field is accepted.
@@ -524,11 +1027,51 @@ components:
           type: boolean
           default: false
           description: Whether the permanent lifetime applies from now on; false when omitted.
+        subject:
+          type: [string, 'null']
+          minLength: 1
+          maxLength: 256
+          default: null
+          description: Whom the session belongs to from now on, 1 to 256 bytes of UTF-8 (`maxLength` counts characters); `null` or omitted clears it.
+    SessionMergePatch:
+      type: object
+      description: |
+        The body of `PATCH /sessions/{sid}` (`application/merge-patch+json`): an RFC 7396 merge
+        patch of the session's writable members. Every member is optional, and an absent member
+        leaves the field as it is; no other member is accepted.
+      additionalProperties: false
+      properties:
+        data:
+          $ref: '#/components/schemas/DataMergePatch'
+        permanent:
+          type: boolean
+          description: The new permanence (and with it the lifetime from now on).
+        subject:
+          type: [string, 'null']
+          minLength: 1
+          maxLength: 256
+          description: A string (1 to 256 bytes of UTF-8; `maxLength` counts characters) sets the subject; `null` clears it.
+    DataMergePatch:
+      description: |
+        A merge patch of `data`, an object (never `null`): each member whose value is `null`
+        removes that key from the data, an object merges into the object under the same key
+        (recursively, with the same rules) or replaces any other value there, and any other
+        value (arrays included) replaces the key's value. The patch obeys the limits of `data`
+        (depth, numbers, keys), and the merged data must fit in the body limit (422
+        `data-too-large`).
+      type: object
+      propertyNames:
+        pattern: '^[^\u0000]*$'
+      additionalProperties:
+        $ref: '#/components/schemas/JSONValue'
+      examples:
+        - cart: [1, 2, 3]
+          coupon: null
     Session:
       type: object
       description: A session as the service shows it.
       additionalProperties: false
-      required: [sid, data, permanent, version, created_at, updated_at, expires_at, ttl]
+      required: [sid, data, permanent, subject, version, created_at, updated_at, expires_at, ttl]
       properties:
         sid:
           $ref: '#/components/schemas/SessionID'
@@ -537,23 +1080,81 @@ components:
         permanent:
           type: boolean
           description: Whether the permanent lifetime applies.
+        subject:
+          type: [string, 'null']
+          minLength: 1
+          maxLength: 256
+          description: Whom the session belongs to (1 to 256 bytes of UTF-8; `maxLength` counts characters), or `null` for none.
         version:
           type: integer
           minimum: 1
-          description: 1 at creation, plus one for every write. Also sent as `ETag`.
+          description: 1 at creation, plus one for every write (replace, patch, rotate; not touch). Also sent as `ETag`.
+        created_at:
+          $ref: '#/components/schemas/Timestamp'
+          description: When the session was created (a rotated session keeps it).
+        updated_at:
+          $ref: '#/components/schemas/Timestamp'
+          description: When the session was last written (equal to `created_at` until the first replace, patch or rotate).
+        expires_at:
+          $ref: '#/components/schemas/Timestamp'
+          description: The instant from which the session is gone (the last write or touch plus the lifetime, capped by the absolute lifetime).
+        ttl:
+          type: integer
+          minimum: 0
+          description: Whole seconds left until `expires_at` at the time of the response, rounded up.
+    SessionSummary:
+      type: object
+      description: A session as a subject listing shows it, without its sid or data.
+      additionalProperties: false
+      required: [handle, permanent, created_at, updated_at, expires_at, ttl]
+      properties:
+        handle:
+          $ref: '#/components/schemas/SessionHandle'
+        permanent:
+          type: boolean
+          description: Whether the permanent lifetime applies.
         created_at:
           $ref: '#/components/schemas/Timestamp'
           description: When the session was created.
         updated_at:
           $ref: '#/components/schemas/Timestamp'
-          description: When the session was last written (equal to `created_at` until the first replace).
+          description: When the session was last written.
         expires_at:
           $ref: '#/components/schemas/Timestamp'
-          description: The instant from which the session is gone (the last write plus the lifetime, capped by the absolute lifetime).
+          description: The instant from which the session is gone.
         ttl:
           type: integer
           minimum: 0
           description: Whole seconds left until `expires_at` at the time of the response, rounded up.
+    SubjectSessions:
+      type: object
+      description: The live sessions of a subject, oldest `created_at` first; an empty list when it has none.
+      additionalProperties: false
+      required: [subject, sessions]
+      properties:
+        subject:
+          $ref: '#/components/schemas/Subject'
+          description: The subject, as decoded from the path.
+        sessions:
+          type: array
+          items:
+            $ref: '#/components/schemas/SessionSummary'
+    SubjectRevocation:
+      type: object
+      description: The outcome of revoking a subject's sessions.
+      additionalProperties: false
+      required: [subject, revoked]
+      properties:
+        subject:
+          $ref: '#/components/schemas/Subject'
+          description: The subject, as decoded from the path.
+        revoked:
+          type: integer
+          minimum: 0
+          description: |
+            How many live sessions were deleted (0 when there were none). A session that a
+            rotation in flight had already copied to its new sid may count twice (the copy is
+            deleted too, and the rotation answers 404).
     ProblemTypeURI:
       type: string
       format: uri
@@ -561,6 +1162,10 @@ components:
       enum:
         - https://sessiond.dev/problems/bad-request
         - https://sessiond.dev/problems/malformed-sid
+        - https://sessiond.dev/problems/malformed-subject
+        - https://sessiond.dev/problems/malformed-handle
+        - https://sessiond.dev/problems/invalid-if-match
+        - https://sessiond.dev/problems/invalid-query
         - https://sessiond.dev/problems/invalid-json
         - https://sessiond.dev/problems/invalid-utf8
         - https://sessiond.dev/problems/duplicate-key
@@ -568,17 +1173,19 @@ components:
         - https://sessiond.dev/problems/not-found
         - https://sessiond.dev/problems/session-not-found
         - https://sessiond.dev/problems/method-not-allowed
+        - https://sessiond.dev/problems/precondition-failed
         - https://sessiond.dev/problems/body-too-large
         - https://sessiond.dev/problems/unsupported-media-type
         - https://sessiond.dev/problems/invalid-body
         - https://sessiond.dev/problems/unsupported-value
+        - https://sessiond.dev/problems/data-too-large
         - https://sessiond.dev/problems/internal-error
         - https://sessiond.dev/problems/store-unavailable
     Problem:
       type: object
       description: |
         An RFC 9457 problem, the body of every error response. Clients should ignore members
-        they do not know: later versions may add some.
+        they do not know: later versions may add some (a 412 already adds `current_version`).
       required: [type, title, status, detail]
       properties:
         type:
@@ -601,57 +1208,33 @@ components:
           title: Session not found
           status: 404
           detail: 'no live session has this id: it never existed, expired, was deleted or rotated'
+    PreconditionFailedProblem:
+      description: The body of a 412 `precondition-failed`, a problem that also gives the session's current version.
+      allOf:
+        - $ref: '#/components/schemas/Problem'
+        - type: object
+          required: [current_version]
+          properties:
+            type:
+              const: https://sessiond.dev/problems/precondition-failed
+            status:
+              const: 412
+            current_version:
+              type: integer
+              minimum: 1
+              description: The version the session has now (also sent as `ETag`).
+      examples:
+        - type: https://sessiond.dev/problems/precondition-failed
+          title: Session version has moved on
+          status: 412
+          detail: the session is at another version than If-Match names; read it again and retry
+          current_version: 4
   responses:
-    MalformedSID:
-      description: '`malformed-sid`: the sid in the path is not a lowercase canonical UUID.'
-      headers:
-        Cache-Control:
-          $ref: '#/components/headers/CacheControl'
-      content:
-        application/problem+json:
-          schema:
-            allOf:
-              - $ref: '#/components/schemas/Problem'
-              - properties:
-                  type:
-                    const: https://sessiond.dev/problems/malformed-sid
-                  status:
-                    const: 400
-          example:
-            type: https://sessiond.dev/problems/malformed-sid
-            title: Malformed session id
-            status: 400
-            detail: a session id is a lowercase canonical UUID such as 1b4e28ba-2fa1-41d2-883f-0016d3cca427
-    MalformedBody:
+    MalformedSIDOrQuery:
       description: |
-        The body is not acceptable JSON: `invalid-json` (not JSON text), `invalid-utf8`,
-        `duplicate-key` or `too-deep` (`data` nests deeper than the limit).
-      headers:
-        Cache-Control:
-          $ref: '#/components/headers/CacheControl'
-      content:
-        application/problem+json:
-          schema:
-            allOf:
-              - $ref: '#/components/schemas/Problem'
-              - properties:
-                  type:
-                    enum:
-                      - https://sessiond.dev/problems/invalid-json
-                      - https://sessiond.dev/problems/invalid-utf8
-                      - https://sessiond.dev/problems/duplicate-key
-                      - https://sessiond.dev/problems/too-deep
-                  status:
-                    const: 400
-          example:
-            type: https://sessiond.dev/problems/duplicate-key
-            title: Body has a duplicate object key
-            status: 400
-            detail: duplicate object key near '"a"' (line 1, column 18)
-    MalformedSIDOrBody:
-      description: |
-        `malformed-sid` (checked first), or a body that is not acceptable JSON: `invalid-json`,
-        `invalid-utf8`, `duplicate-key` or `too-deep`.
+        `malformed-sid` (checked first), or `invalid-query`: a query parameter other than
+        `touch`, `touch` given twice, a `touch` other than `true` or `false`, or a bad
+        percent-escape.
       headers:
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
@@ -664,10 +1247,88 @@ components:
                   type:
                     enum:
                       - https://sessiond.dev/problems/malformed-sid
+                      - https://sessiond.dev/problems/invalid-query
+                  status:
+                    const: 400
+          example:
+            type: https://sessiond.dev/problems/invalid-query
+            title: Unsupported query parameter
+            status: 400
+            detail: 'this endpoint takes no query parameter of that name; accepted: touch'
+    MalformedSIDOrIfMatch:
+      description: '`malformed-sid` (checked first), `invalid-query` (this call takes no query parameter), or `invalid-if-match`: `If-Match` is neither `*` nor a list of entity tags.'
+      headers:
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    enum:
+                      - https://sessiond.dev/problems/malformed-sid
+                      - https://sessiond.dev/problems/invalid-if-match
+                      - https://sessiond.dev/problems/invalid-query
+                  status:
+                    const: 400
+          example:
+            type: https://sessiond.dev/problems/invalid-if-match
+            title: Malformed If-Match header
+            status: 400
+            detail: If-Match must be * or a list of entity tags such as "3" (as the ETag header gives them)
+    MalformedBody:
+      description: |
+        The body is not acceptable JSON: `invalid-json` (not JSON text), `invalid-utf8`,
+        `duplicate-key` or `too-deep` (`data` nests deeper than the limit); or
+        `invalid-query`: the request has a query string (this call takes no parameter).
+      headers:
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    enum:
                       - https://sessiond.dev/problems/invalid-json
                       - https://sessiond.dev/problems/invalid-utf8
                       - https://sessiond.dev/problems/duplicate-key
                       - https://sessiond.dev/problems/too-deep
+                      - https://sessiond.dev/problems/invalid-query
+                  status:
+                    const: 400
+          example:
+            type: https://sessiond.dev/problems/duplicate-key
+            title: Body has a duplicate object key
+            status: 400
+            detail: duplicate object key near '"a"' (line 1, column 18)
+    MalformedWriteRequest:
+      description: |
+        `malformed-sid` (checked first), `invalid-query` (this call takes no query parameter),
+        `invalid-if-match` (`If-Match` is neither `*` nor a list of entity tags), or a body that
+        is not acceptable JSON: `invalid-json`, `invalid-utf8`, `duplicate-key` or `too-deep`.
+      headers:
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    enum:
+                      - https://sessiond.dev/problems/malformed-sid
+                      - https://sessiond.dev/problems/invalid-if-match
+                      - https://sessiond.dev/problems/invalid-json
+                      - https://sessiond.dev/problems/invalid-utf8
+                      - https://sessiond.dev/problems/duplicate-key
+                      - https://sessiond.dev/problems/too-deep
+                      - https://sessiond.dev/problems/invalid-query
                   status:
                     const: 400
           example:
@@ -675,6 +1336,59 @@ components:
             title: Body is not valid JSON
             status: 400
             detail: invalid token near 'nope' (line 1, column 4)
+    MalformedSubjectOrQuery:
+      description: |
+        `malformed-subject` (checked first): the subject in the path, once percent-decoded, is
+        empty or longer than 256 bytes, or it has a bad percent-escape or is not UTF-8; or
+        `invalid-query`: the request has a query parameter (this call takes none) or a bad
+        percent-escape in its query.
+      headers:
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    enum:
+                      - https://sessiond.dev/problems/malformed-subject
+                      - https://sessiond.dev/problems/invalid-query
+                  status:
+                    const: 400
+          example:
+            type: https://sessiond.dev/problems/malformed-subject
+            title: Malformed subject
+            status: 400
+            detail: a subject is 1 to 256 bytes of UTF-8, percent-encoded in the path
+    MalformedSubjectHandleOrQuery:
+      description: |
+        `malformed-subject` (checked first), as for the listing; `malformed-handle`: the handle
+        (the `{handle}` in the path, or `except`) is not 32 lowercase hex digits; or
+        `invalid-query`: a query parameter this call does not take (`except` is the only one,
+        and only when revoking all), a parameter given twice, or a bad percent-escape.
+      headers:
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    enum:
+                      - https://sessiond.dev/problems/malformed-subject
+                      - https://sessiond.dev/problems/malformed-handle
+                      - https://sessiond.dev/problems/invalid-query
+                  status:
+                    const: 400
+          example:
+            type: https://sessiond.dev/problems/malformed-handle
+            title: Malformed session handle
+            status: 400
+            detail: a session handle is 32 lowercase hex digits, as a subject listing shows it
     NotFound:
       description: '`not-found`: the API serves nothing at this path (any path not listed in this document).'
       headers:
@@ -691,7 +1405,7 @@ components:
                   status:
                     const: 404
     SessionNotFound:
-      description: '`session-not-found`: no live session has this id (it never existed, expired or was deleted).'
+      description: '`session-not-found`: no live session has this id (it never existed, expired, was deleted, revoked or rotated).'
       headers:
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
@@ -713,8 +1427,8 @@ components:
     MethodNotAllowed:
       description: |
         `method-not-allowed`: the path exists but does not serve this method. Returned for
-        every method that this document does not list under a path; `Allow` names those it
-        lists.
+        every method that this document does not list under a path (HEAD is served wherever
+        GET is); `Allow` names those it serves.
       headers:
         Allow:
           $ref: '#/components/headers/Allow'
@@ -734,7 +1448,26 @@ components:
             type: https://sessiond.dev/problems/method-not-allowed
             title: Method not allowed
             status: 405
-            detail: 'PATCH is not allowed here; allowed: GET, HEAD, PUT, DELETE'
+            detail: 'POST is not allowed here; allowed: GET, HEAD, PUT, PATCH, DELETE'
+    PreconditionFailed:
+      description: |
+        `precondition-failed`: `If-Match` does not list the version of the live session.
+        Nothing changed; `current_version` and `ETag` give the version the session has now.
+      headers:
+        ETag:
+          $ref: '#/components/headers/ETag'
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            $ref: '#/components/schemas/PreconditionFailedProblem'
+          example:
+            type: https://sessiond.dev/problems/precondition-failed
+            title: Session version has moved on
+            status: 412
+            detail: the session is at another version than If-Match names; read it again and retry
+            current_version: 4
     BodyTooLarge:
       description: |
         `body-too-large`: the body exceeds the limit (default 65536 bytes; server setting
@@ -781,11 +1514,35 @@ components:
             title: Unsupported media type
             status: 415
             detail: Content-Type text/plain is not accepted here; send application/json
+    UnsupportedPatchMediaType:
+      description: |
+        `unsupported-media-type`: the request does not say
+        `Content-Type: application/merge-patch+json` (it is missing, names another type,
+        `application/json` included, is repeated, or names a charset other than UTF-8).
+      headers:
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    const: https://sessiond.dev/problems/unsupported-media-type
+                  status:
+                    const: 415
+          example:
+            type: https://sessiond.dev/problems/unsupported-media-type
+            title: Unsupported media type
+            status: 415
+            detail: Content-Type application/json is not accepted here; send application/merge-patch+json
     InvalidBody:
       description: |
         Valid JSON that cannot be accepted: `invalid-body` (not an object, an unknown field, a
-        field of the wrong type, `data` missing on replace) or `unsupported-value` (an integer
-        beyond 64 bits, a number beyond a double, `\u0000` in an object key).
+        field of the wrong type, `data` missing on replace, a `subject` that is empty or longer
+        than 256 bytes) or `unsupported-value` (an integer beyond 64 bits, a number beyond a
+        double, `\u0000` in an object key).
       headers:
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
@@ -806,6 +1563,55 @@ components:
             title: Body does not describe a session
             status: 422
             detail: data must be a JSON object, not an array
+    InvalidPatch:
+      description: |
+        A merge patch that cannot be applied: `invalid-body` (not an object, a member other
+        than `data`, `permanent` and `subject`, `data` that is `null` or not an object,
+        `permanent` not a boolean, `subject` not a string or `null`, or empty or longer than 256
+        bytes), `unsupported-value` (an integer beyond 64 bits, a number beyond a double,
+        `\u0000` in an object key) or `data-too-large` (the merged data would be larger than the
+        body limit; nothing is written).
+      headers:
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    enum:
+                      - https://sessiond.dev/problems/invalid-body
+                      - https://sessiond.dev/problems/unsupported-value
+                      - https://sessiond.dev/problems/data-too-large
+                  status:
+                    const: 422
+          example:
+            type: https://sessiond.dev/problems/data-too-large
+            title: Merged session data is too large
+            status: 422
+            detail: the data after this patch would exceed the limit of 65536 bytes
+    BodyNotAccepted:
+      description: '`invalid-body`: this endpoint takes no body, and the request has a non-empty one.'
+      headers:
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    const: https://sessiond.dev/problems/invalid-body
+                  status:
+                    const: 422
+          example:
+            type: https://sessiond.dev/problems/invalid-body
+            title: Body does not describe a session
+            status: 422
+            detail: this endpoint takes no body
     InternalError:
       description: '`internal-error`: the request failed inside sessiond; the server log has the details (never session data).'
       headers:

@@ -25,8 +25,9 @@ enum IfMatch {
             }
             guard tag.count >= 2, tag.first == "\"", tag.last == "\"" else { return .failure(invalid) }
             let opaque = tag.dropFirst().dropLast()
-            // etagc = %x21 / %x23-7E / obs-text: no space, no DQUOTE, no control characters.
-            guard opaque.utf8.allSatisfy({ $0 == 0x21 || ($0 >= 0x23 && $0 != 0x7F) }) else { return .failure(invalid) }
+            // etagc = %x21 / %x23-7E (RFC 9110; its obsolete non-ASCII obs-text is refused):
+            // no space, no DQUOTE, no control characters; a comma has split the list already.
+            guard opaque.utf8.allSatisfy({ $0 == 0x21 || ($0 >= 0x23 && $0 <= 0x7E) }) else { return .failure(invalid) }
             tagCount += 1
             if !weak, let version = canonicalVersion(opaque) { versions.insert(version) }
         }

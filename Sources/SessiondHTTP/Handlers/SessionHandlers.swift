@@ -10,6 +10,9 @@ struct SessionHandlers: Sendable {
 
     /// `POST /sessions`: 201 with the new session, `Location` and `ETag`.
     func create(_ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
+        if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) {
+            return eventLoop.makeSucceededFuture(problem.response)
+        }
         switch SessionBody.parse(request, dataRequired: false, maxDataDepth: limits.maxDataDepth) {
         case let .failure(problem):
             return eventLoop.makeSucceededFuture(problem.response)
@@ -47,7 +50,7 @@ struct SessionHandlers: Sendable {
     /// or 412.
     func replace(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         let condition: WriteCondition
-        switch IfMatch.condition(request.headers) {
+        switch Self.condition(request) {
         case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
         case let .success(value): condition = value
         }
@@ -64,7 +67,7 @@ struct SessionHandlers: Sendable {
     /// `PATCH /sessions/{sid}`: merge patch; 200, 404, 412, or 422 `data-too-large`.
     func patch(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         let condition: WriteCondition
-        switch IfMatch.condition(request.headers) {
+        switch Self.condition(request) {
         case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
         case let .success(value): condition = value
         }
@@ -112,7 +115,7 @@ struct SessionHandlers: Sendable {
     /// another version of a live session (which then stays).
     func delete(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         let condition: WriteCondition
-        switch IfMatch.condition(request.headers) {
+        switch Self.condition(request) {
         case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
         case let .success(value): condition = value
         }
@@ -122,12 +125,18 @@ struct SessionHandlers: Sendable {
         }
     }
 
+    /// The `If-Match` condition of a write, which takes no query parameters.
+    private static func condition(_ request: Request) -> Result<WriteCondition, Problem> {
+        if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) { return .failure(problem) }
+        return IfMatch.condition(request.headers)
+    }
+
     /// The `If-Match` condition of a touch or rotate, whose request has no body.
     private static func actionCondition(_ request: Request, action: String) -> Result<WriteCondition, Problem> {
         guard request.body.readableBytes == 0 else {
             return .failure(Problem(.invalidBody, detail: "\(action) takes no body; send the request without content"))
         }
-        return IfMatch.condition(request.headers)
+        return condition(request)
     }
 
     /// The answer to an update done at `now`.
