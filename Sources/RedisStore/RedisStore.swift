@@ -20,15 +20,25 @@ public final class RedisStore: SessionStore {
     private let prefix: String
     private let index: RedisSubjectIndex
 
-    public init(
+    public convenience init(
         configuration: RedisConfiguration, prefix: String = "sessiond:", policy: LifetimePolicy,
         group: any EventLoopGroup, logger: Logger
     ) {
-        let pool = RedisConnectionPool(configuration: configuration, group: group, scripts: RedisScripts.all, logger: logger)
+        self.init(pool: Self.makePool(configuration: configuration, group: group, logger: logger), prefix: prefix, policy: policy)
+    }
+
+    /// A store on an existing pool (made by `makePool`), so that several key spaces (one per
+    /// namespace) share the connections.
+    public init(pool: RedisConnectionPool, prefix: String, policy: LifetimePolicy) {
         self.pool = pool
         self.prefix = prefix
         self.policy = policy
         self.index = RedisSubjectIndex(pool: pool, prefix: prefix, slack: policy.standard)
+    }
+
+    /// A connection pool that loads the store's scripts.
+    public static func makePool(configuration: RedisConfiguration, group: any EventLoopGroup, logger: Logger) -> RedisConnectionPool {
+        RedisConnectionPool(configuration: configuration, group: group, scripts: RedisScripts.all, logger: logger)
     }
 
     /// The Redis key of a session: the prefix and the session's handle.

@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// The embedded store: sessions in this process's memory, in a sharded table of lock-protected
 /// dictionaries keyed by handle. Calls answer on the caller's event loop after one short
@@ -20,10 +21,14 @@ public final class MemoryStore: SessionStore, Service {
         public var shardCount: Int
         /// How often the sweeper removes expired sessions.
         public var sweepInterval: Duration
+        /// The most sessions held at once, or nil for no limit; `insert` beyond it fails with
+        /// `SessionStoreError.full`.
+        public var maxSessions: Int?
 
-        public init(shardCount: Int = 64, sweepInterval: Duration = .seconds(10)) {
+        public init(shardCount: Int = 64, sweepInterval: Duration = .seconds(10), maxSessions: Int? = nil) {
             self.shardCount = shardCount
             self.sweepInterval = sweepInterval
+            self.maxSessions = maxSessions
         }
     }
 
@@ -37,6 +42,9 @@ public final class MemoryStore: SessionStore, Service {
     private let shardMask: UInt64
     private let index: MemorySubjectIndex
     private let logger: Logger
+    private let maxSessions: Int?
+    /// Sessions held, live or expired but not yet removed.
+    private let held = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - policy: the lifetimes that `update` applies.
@@ -56,6 +64,7 @@ public final class MemoryStore: SessionStore, Service {
         self.shardMask = UInt64(count - 1)
         self.index = MemorySubjectIndex(shardCount: count)
         self.logger = logger
+        self.maxSessions = configuration.maxSessions
     }
 
     private func shard(for handle: SessionHandle) -> NIOLockedValueBox<Table> {
@@ -72,6 +81,7 @@ public final class MemoryStore: SessionStore, Service {
             var found = table[handle]
             if let session = found, !session.isLive(at: now) {
                 table[handle] = nil
+                held.subtract(1, ordering: .relaxed)
                 if let subject = session.subject { index.remove(handle, from: subject) }
                 found = nil
             }
@@ -82,6 +92,9 @@ public final class MemoryStore: SessionStore, Service {
     // MARK: - SessionStore
 
     public func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        guard reserveRoom(at: session.updatedAt) else {
+            return eventLoop.makeFailedFuture(SessionStoreError.full("the store holds \(maxSessions ?? 0) sessions"))
+        }
         let handle = session.handle
         let index = self.index
         let inserted = withLiveSession(handle, at: session.updatedAt) { table, existing -> Bool in
@@ -90,7 +103,25 @@ public final class MemoryStore: SessionStore, Service {
             if let subject = session.subject { index.add(handle, to: subject) }
             return true
         }
-        return inserted ? eventLoop.makeSucceededVoidFuture() : eventLoop.makeFailedFuture(SessionStoreError.duplicateID)
+        guard inserted else {
+            held.subtract(1, ordering: .relaxed)
+            return eventLoop.makeFailedFuture(SessionStoreError.duplicateID)
+        }
+        return eventLoop.makeSucceededVoidFuture()
+    }
+
+    /// Counts one more session held; false (and nothing counted) when that would pass
+    /// `maxSessions` even after expired sessions are swept.
+    private func reserveRoom(at now: Timestamp) -> Bool {
+        let before = held.add(1, ordering: .relaxed).oldValue
+        guard let maxSessions, before >= maxSessions else { return true }
+        held.subtract(1, ordering: .relaxed)
+        // Expired sessions still count until swept: sweep, then try once more.
+        sweep(at: now)
+        let again = held.add(1, ordering: .relaxed).oldValue
+        guard again >= maxSessions else { return true }
+        held.subtract(1, ordering: .relaxed)
+        return false
     }
 
     public func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
@@ -159,6 +190,7 @@ public final class MemoryStore: SessionStore, Service {
             guard let session = found else { return .notFound }
             if let refused = refusal(session) { return refused }
             table[handle] = nil
+            held.subtract(1, ordering: .relaxed)
             if let subject = session.subject { index.remove(handle, from: subject) }
             return .removed
         }
@@ -181,6 +213,7 @@ public final class MemoryStore: SessionStore, Service {
                 let expired = table.filter { !$0.value.isLive(at: now) }
                 for (handle, session) in expired {
                     table[handle] = nil
+                    held.subtract(1, ordering: .relaxed)
                     if let subject = session.subject { index.remove(handle, from: subject) }
                 }
                 return expired.count

@@ -7,6 +7,7 @@ public struct SessionStoreError: Error, Hashable, Sendable, CustomStringConverti
         case timeout
         case duplicateID
         case contended
+        case full
     }
 
     private let code: Code
@@ -27,6 +28,9 @@ public struct SessionStoreError: Error, Hashable, Sendable, CustomStringConverti
 
     /// A step kept losing to concurrent writes of the same session (a rotation retried too often).
     public static func contended(_ detail: String) -> SessionStoreError { .init(.contended, detail) }
+
+    /// The store holds as many sessions as it may (`--max-sessions` on the embedded store).
+    public static func full(_ detail: String) -> SessionStoreError { .init(.full, detail) }
 
     /// Whether the store is unusable right now (unavailable, timed out, contended): worth a retry
     /// later.

@@ -20,8 +20,11 @@ struct SessiondCommand: AsyncParsableCommand {
         discussion: """
             Serves the session API (see /openapi.yaml) on the embedded in-memory store or on Redis.
             Every setting is a flag, an environment variable, or its default, in that order.
-            SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
-            """
+            SIGTERM or SIGINT turns /readyz to 503, stops accepting connections after --drain-delay, \
+            finishes requests in flight (for at most --shutdown-grace) and exits 0.
+            `sessiond healthcheck` exits 0 when the local sessiond is ready (for container health checks).
+            """,
+        subcommands: [HealthcheckCommand.self]
     )
 
     @Option(help: ArgumentHelp(Setting.host.help)) var host: String?
@@ -41,6 +44,14 @@ struct SessiondCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.threads.help)) var threads: String?
     @Option(help: ArgumentHelp(Setting.logLevel.help)) var logLevel: String?
     @Option(help: ArgumentHelp(Setting.logFormat.help)) var logFormat: String?
+    @Option(help: ArgumentHelp(Setting.apiKeysFile.help)) var apiKeysFile: String?
+    @Option(help: ArgumentHelp(Setting.allowUnauthenticated.help)) var allowUnauthenticated: String?
+    @Option(help: ArgumentHelp(Setting.metricsAuth.help)) var metricsAuth: String?
+    @Option(help: ArgumentHelp(Setting.maxSessions.help)) var maxSessions: String?
+    @Option(help: ArgumentHelp(Setting.maxConnections.help)) var maxConnections: String?
+    @Option(help: ArgumentHelp(Setting.requestTimeout.help)) var requestTimeout: String?
+    @Option(help: ArgumentHelp(Setting.drainDelay.help)) var drainDelay: String?
+    @Option(help: ArgumentHelp(Setting.shutdownGrace.help)) var shutdownGrace: String?
 
     /// The flags given, by setting.
     private var flags: [Setting: String] {
@@ -50,6 +61,9 @@ struct SessiondCommand: AsyncParsableCommand {
             (.permanentLifetime, permanentLifetime), (.absoluteLifetime, absoluteLifetime),
             (.maxBodyBytes, maxBodyBytes), (.maxDataDepth, maxDataDepth), (.idleTimeout, idleTimeout),
             (.sweepInterval, sweepInterval), (.threads, threads), (.logLevel, logLevel), (.logFormat, logFormat),
+            (.apiKeysFile, apiKeysFile), (.allowUnauthenticated, allowUnauthenticated), (.metricsAuth, metricsAuth),
+            (.maxSessions, maxSessions), (.maxConnections, maxConnections), (.requestTimeout, requestTimeout),
+            (.drainDelay, drainDelay), (.shutdownGrace, shutdownGrace),
         ]
         return Dictionary(uniqueKeysWithValues: given.compactMap { setting, value in value.map { (setting, $0) } })
     }
@@ -58,7 +72,7 @@ struct SessiondCommand: AsyncParsableCommand {
         let configuration: SessiondConfiguration
         do throws(ConfigurationError) {
             configuration = try SessiondConfiguration.resolve(
-                flags: flags, environment: Self.environment(), coreCount: System.coreCount
+                flags: flags, environment: ProcessEnvironment.current, coreCount: System.coreCount
             )
         } catch {
             throw ValidationError(error.description)
@@ -66,11 +80,19 @@ struct SessiondCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in
             LineLogHandler(label: label, level: configuration.logLevel, format: configuration.logFormat)
         }
-        try await Sessiond(configuration: configuration).run()
+        do {
+            try await Sessiond(configuration: configuration).run()
+        } catch let error as Sessiond.StartError {
+            Logger(label: "sessiond").critical("refusing to start: \(error.description)")
+            throw ExitCode(2)
+        }
     }
+}
 
+/// The process environment.
+enum ProcessEnvironment {
     /// The process environment as a dictionary.
-    private static func environment() -> [String: String] {
+    static var current: [String: String] {
         var result: [String: String] = [:]
         var entry = environ
         while let pointer = entry.pointee {

@@ -24,6 +24,18 @@ public struct SessiondConfiguration: Sendable {
     public var threads: Int
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
+    /// The file of API keys, or nil to serve without keys.
+    public var apiKeysFile: String?
+    /// Whether to serve without keys on an address other than loopback.
+    public var allowUnauthenticated: Bool
+    /// Whether `/metrics` needs an API key (when there are keys).
+    public var metricsNeedKey: Bool
+    /// The most sessions per namespace on the memory store, or nil for no limit.
+    public var maxSessions: Int?
+    public var maxConnections: Int
+    public var requestTimeout: TimeAmount
+    public var drainDelay: Duration
+    public var shutdownGrace: Duration
 
     /// Resolves each `Setting`: the flag's value when given, else the environment variable,
     /// else the default.
@@ -66,17 +78,46 @@ public struct SessiondConfiguration: Sendable {
         let maxDepth = try reader.value(.maxDataDepth, expected: "a whole number from 1 to 512") { Int($0).flatMap { (1...512).contains($0) ? $0 : nil } }
         let threads = try reader.optionalValue(.threads, expected: "a whole number from 1 to 256") { Int($0).flatMap { (1...256).contains($0) ? $0 : nil } }
         let host = try reader.value(.host, expected: "an IP address or host name") { $0.isEmpty ? nil : $0 }
+        let apiKeysFile = try reader.optionalValue(.apiKeysFile, expected: "a file path") { $0.isEmpty ? nil : $0 }
+        let allowUnauthenticated = try reader.value(.allowUnauthenticated, expected: "true or false") { parseBool($0) }
+        let metricsNeedKey = try reader.value(.metricsAuth, expected: "key or none") { $0 == "key" ? true : $0 == "none" ? false : nil }
+        let maxSessions = try reader.optionalValue(.maxSessions, expected: "a whole number from 1 to 1000000000") {
+            Int($0).flatMap { (1...1_000_000_000).contains($0) ? $0 : nil }
+        }
+        let maxConnections = try reader.value(.maxConnections, expected: "a whole number from 1 to 1000000") {
+            Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil }
+        }
+        let requestTimeout = try reader.value(.requestTimeout, expected: duration, DurationText.milliseconds)
+        let drainDelay = try reader.value(.drainDelay, expected: "a duration (0s for none)") { ["0", "0s", "0ms"].contains($0) ? 0 : DurationText.milliseconds($0) }
+        let shutdownGrace = try reader.value(.shutdownGrace, expected: duration, DurationText.milliseconds)
 
         return SessiondConfiguration(
             host: host, port: port, store: store, redis: redis, redisPrefix: redisPrefix,
             lifetimes: LifetimePolicy(permanent: permanent, standard: standard, absolute: absolute ?? nil),
             limits: RequestLimits(maxBodyBytes: maxBody, maxDataDepth: maxDepth),
             idleTimeout: .milliseconds(idle), sweepInterval: .milliseconds(sweep),
-            threads: threads ?? max(1, coreCount), logLevel: logLevel, logFormat: logFormat
+            threads: threads ?? max(1, coreCount), logLevel: logLevel, logFormat: logFormat,
+            apiKeysFile: apiKeysFile, allowUnauthenticated: allowUnauthenticated, metricsNeedKey: metricsNeedKey,
+            maxSessions: maxSessions, maxConnections: maxConnections, requestTimeout: .milliseconds(requestTimeout),
+            drainDelay: .milliseconds(drainDelay), shutdownGrace: .milliseconds(shutdownGrace)
         )
     }
 
     static let maximumLifetime: Int64 = 36_500 * 86_400_000
+
+    private static func parseBool(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: return nil
+        }
+    }
+
+    /// Whether `host` names a loopback address only (127.0.0.0/8, ::1, localhost).
+    public var listensOnLoopbackOnly: Bool {
+        let name = host.lowercased()
+        return name == "localhost" || name == "::1" || name == "[::1]" || name.hasPrefix("127.")
+    }
 
     /// A duration of at most `maximumLifetime`.
     private static func parseLifetime(_ text: String) -> Int64? {

@@ -18,6 +18,14 @@ public enum Setting: String, CaseIterable, Sendable {
     case threads
     case logLevel = "log-level"
     case logFormat = "log-format"
+    case apiKeysFile = "api-keys-file"
+    case allowUnauthenticated = "allow-unauthenticated"
+    case metricsAuth = "metrics-auth"
+    case maxSessions = "max-sessions"
+    case maxConnections = "max-connections"
+    case requestTimeout = "request-timeout"
+    case drainDelay = "drain-delay"
+    case shutdownGrace = "shutdown-grace"
 
     /// `--port`
     public var flag: String { "--" + rawValue }
@@ -48,6 +56,14 @@ public enum Setting: String, CaseIterable, Sendable {
         case .threads: return nil
         case .logLevel: return "info"
         case .logFormat: return "text"
+        case .apiKeysFile: return nil
+        case .allowUnauthenticated: return "false"
+        case .metricsAuth: return "key"
+        case .maxSessions: return nil
+        case .maxConnections: return "10000"
+        case .requestTimeout: return "30s"
+        case .drainDelay: return "0s"
+        case .shutdownGrace: return "25s"
         }
     }
 
@@ -71,6 +87,14 @@ public enum Setting: String, CaseIterable, Sendable {
         case .threads: return "Event loop threads."
         case .logLevel: return "trace, debug, info, notice, warning, error or critical; info logs one line per request."
         case .logFormat: return "text, or json for one JSON object per line."
+        case .apiKeysFile: return "File of namespace:key lines (keys of 32+ characters); every session call then needs Authorization: Bearer <key>, and sees only its namespace."
+        case .allowUnauthenticated: return "true to serve without --api-keys-file on an address other than loopback (refused otherwise)."
+        case .metricsAuth: return "key: /metrics needs an API key like the session calls (when there are keys); none: /metrics is open."
+        case .maxSessions: return "With --store memory: most sessions per namespace; a create beyond it gets 507 (off by default)."
+        case .maxConnections: return "Most open client connections; more are closed at once."
+        case .requestTimeout: return "How long a client may take to send a whole request, from its first byte; slower gets 408 and the connection is closed."
+        case .drainDelay: return "On SIGTERM: how long /readyz answers 503 while new requests are still served, before the listener closes."
+        case .shutdownGrace: return "On SIGTERM, after the drain delay: how long requests in flight may take before their connections are closed."
         }
     }
 

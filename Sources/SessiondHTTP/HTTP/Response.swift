@@ -8,11 +8,14 @@ public struct Response: Sendable {
     public var status: HTTPResponseStatus
     public var headers: HTTPHeaders
     public var body: ByteBuffer
+    /// The slug of the problem type when this is a problem response (for metrics), else nil.
+    public var problemSlug: String?
 
-    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer(), problemSlug: String? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.problemSlug = problemSlug
     }
 
     /// A JSON response (`application/json; charset=utf-8`), never cached by intermediaries.

@@ -7,6 +7,7 @@ import SessionCore
 struct SessionHandlers: Sendable {
     let service: SessionService
     let limits: RequestLimits
+    let metrics: SessiondMetrics
 
     /// `POST /sessions`: 201 with the new session, `Location` and `ETag`.
     func create(_ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
@@ -17,8 +18,10 @@ struct SessionHandlers: Sendable {
         case let .failure(problem):
             return eventLoop.makeSucceededFuture(problem.response)
         case let .success(body):
+            let created = metrics.sessionsCreated
             return service.create(data: body.data, permanent: body.permanent, subject: body.subject, on: eventLoop).map { session in
-                SessionRenderer.response(session, status: .created, now: session.createdAt, headers: ["Location": "/sessions/\(session.id)"])
+                created.increment()
+                return SessionRenderer.response(session, status: .created, now: session.createdAt, headers: ["Location": "/sessions/\(session.id)"])
             }
         }
     }
@@ -60,7 +63,7 @@ struct SessionHandlers: Sendable {
         case let .success(body):
             let mutation = SessionMutation.replace(data: body.data, permanent: body.permanent, subject: body.subject)
             let now = service.now()
-            return service.update(id, mutation, if: condition, at: now, on: eventLoop).map { Self.response(for: $0, now: now) }
+            return service.update(id, mutation, if: condition, at: now, on: eventLoop).map { self.response(for: $0, now: now) }
         }
     }
 
@@ -76,7 +79,7 @@ struct SessionHandlers: Sendable {
             return eventLoop.makeSucceededFuture(problem.response)
         case let .success(patch):
             let now = service.now()
-            return service.update(id, .patch(patch), if: condition, at: now, on: eventLoop).map { Self.response(for: $0, now: now) }
+            return service.update(id, .patch(patch), if: condition, at: now, on: eventLoop).map { self.response(for: $0, now: now) }
         }
     }
 
@@ -88,7 +91,7 @@ struct SessionHandlers: Sendable {
         case let .success(value): condition = value
         }
         let now = service.now()
-        return service.update(id, .touch, if: condition, at: now, on: eventLoop).map { Self.response(for: $0, now: now) }
+        return service.update(id, .touch, if: condition, at: now, on: eventLoop).map { self.response(for: $0, now: now) }
     }
 
     /// `POST /sessions/{sid}/rotate`: 201 with the session under its new sid and `Location`;
@@ -99,13 +102,16 @@ struct SessionHandlers: Sendable {
         case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
         case let .success(value): condition = value
         }
+        let metrics = self.metrics
         return service.rotate(id, if: condition, on: eventLoop).map { outcome in
             switch outcome {
             case let .rotated(session):
+                metrics.sessionsRotated.increment()
                 return SessionRenderer.response(session, status: .created, now: session.updatedAt, headers: ["Location": "/sessions/\(session.id)"])
             case .notFound:
                 return Self.notFound.response
             case let .conflict(currentVersion):
+                metrics.conflicts.increment()
                 return Self.conflict(currentVersion).response
             }
         }
@@ -119,8 +125,17 @@ struct SessionHandlers: Sendable {
         case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
         case let .success(value): condition = value
         }
+        let metrics = self.metrics
         return service.delete(id, if: condition, on: eventLoop).map { outcome in
-            if case let .conflict(currentVersion) = outcome { return Self.conflict(currentVersion).response }
+            switch outcome {
+            case let .conflict(currentVersion):
+                metrics.conflicts.increment()
+                return Self.conflict(currentVersion).response
+            case .removed:
+                metrics.sessionsDeleted.increment()
+            case .notFound:
+                break
+            }
             return Response(status: .noContent)
         }
     }
@@ -140,11 +155,13 @@ struct SessionHandlers: Sendable {
     }
 
     /// The answer to an update done at `now`.
-    private static func response(for outcome: UpdateOutcome, now: Timestamp) -> Response {
+    private func response(for outcome: UpdateOutcome, now: Timestamp) -> Response {
         switch outcome {
         case let .updated(session): return SessionRenderer.response(session, now: now)
-        case .notFound: return notFound.response
-        case let .conflict(currentVersion): return conflict(currentVersion).response
+        case .notFound: return Self.notFound.response
+        case let .conflict(currentVersion):
+            metrics.conflicts.increment()
+            return Self.conflict(currentVersion).response
         case .dataTooLarge:
             return Problem(.dataTooLarge, detail: "merged with this patch, data would exceed the limit of the body size; nothing was changed").response
         }

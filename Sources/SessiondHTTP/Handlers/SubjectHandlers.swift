@@ -6,6 +6,7 @@ import SessionCore
 /// sessions.
 struct SubjectHandlers: Sendable {
     let service: SessionService
+    let metrics: SessiondMetrics
 
     /// `GET /subjects/{subject}/sessions`: 200 with the live sessions, oldest first.
     func list(_ subject: Subject, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
@@ -36,8 +37,10 @@ struct SubjectHandlers: Sendable {
                 kept = nil
             }
         }
+        let deleted = metrics.sessionsDeleted
         return service.revokeAll(of: subject, except: kept, on: eventLoop).map { count in
-            .json(.ok, SubjectRenderer.revoked(subject, count: count))
+            deleted.increment(by: Int64(count))
+            return .json(.ok, SubjectRenderer.revoked(subject, count: count))
         }
     }
 
@@ -46,6 +49,10 @@ struct SubjectHandlers: Sendable {
         if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) {
             return eventLoop.makeSucceededFuture(problem.response)
         }
-        return service.revoke(handle, of: subject, on: eventLoop).map { _ in Response(status: .noContent) }
+        let deleted = metrics.sessionsDeleted
+        return service.revoke(handle, of: subject, on: eventLoop).map { removed in
+            if removed { deleted.increment() }
+            return Response(status: .noContent)
+        }
     }
 }

@@ -81,7 +81,12 @@ public struct LineLogHandler: LogHandler {
                 out.append(UInt8(ascii: ","))
                 JSONStringEscaper.append(key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                JSONStringEscaper.append(metadata[key].map { "\($0)" } ?? "", to: &out)
+                // Whole numbers (status, durations) stay numbers; everything else is a string.
+                if case let .stringConvertible(value)? = metadata[key], value is Int || value is Int64 {
+                    out.append(contentsOf: "\(value)".utf8)
+                } else {
+                    JSONStringEscaper.append(metadata[key].map { "\($0)" } ?? "", to: &out)
+                }
             }
             out.append(UInt8(ascii: "}"))
         }

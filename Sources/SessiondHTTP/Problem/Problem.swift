@@ -41,6 +41,6 @@ public struct Problem: Error, Sendable {
         var all = headers
         all.add(name: "Content-Type", value: "application/problem+json")
         all.add(name: "Cache-Control", value: "no-store")
-        return Response(status: type.status, headers: all, body: ByteBuffer(bytes: body))
+        return Response(status: type.status, headers: all, body: ByteBuffer(bytes: body), problemSlug: type.slug)
     }
 }

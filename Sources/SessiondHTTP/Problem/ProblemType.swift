@@ -33,6 +33,10 @@ public struct ProblemType: Sendable, Hashable {
     public static let malformedSubject = ProblemType(slug: "malformed-subject", status: .badRequest, title: "Malformed subject")
     public static let malformedHandle = ProblemType(slug: "malformed-handle", status: .badRequest, title: "Malformed session handle")
     public static let dataTooLarge = ProblemType(slug: "data-too-large", status: .unprocessableEntity, title: "Merged session data is too large")
+    public static let unauthorized = ProblemType(slug: "unauthorized", status: .unauthorized, title: "Missing or wrong API key")
+    public static let storeFull = ProblemType(slug: "store-full", status: .insufficientStorage, title: "Session store is full")
+    public static let requestTimeout = ProblemType(slug: "request-timeout", status: .requestTimeout, title: "Request not received in time")
+    public static let shuttingDown = ProblemType(slug: "shutting-down", status: .serviceUnavailable, title: "sessiond is shutting down")
     public static let storeUnavailable = ProblemType(slug: "store-unavailable", status: .serviceUnavailable, title: "Session store unavailable")
     public static let internalError = ProblemType(slug: "internal-error", status: .internalServerError, title: "Internal error")
 }

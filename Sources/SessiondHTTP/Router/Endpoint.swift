@@ -15,4 +15,20 @@ public enum Endpoint: Sendable, Hashable {
     case livez
     case readyz
     case openAPIDocument
+    case metrics
+}
+
+extension Endpoint {
+    /// The handle of the session the endpoint names (by sid or handle), for logs.
+    var handle: SessionHandle? {
+        switch self {
+        case let .readSession(id), let .replaceSession(id), let .patchSession(id), let .deleteSession(id), let .touchSession(id),
+             let .rotateSession(id):
+            return SessionHandle(id)
+        case let .revokeSubjectSession(_, handle):
+            return handle
+        default:
+            return nil
+        }
+    }
 }

@@ -31,6 +31,8 @@ public enum Router {
             return ("/livez", method == .GET ? .success(.livez) : .failure(notAllowed(method, ["GET", "HEAD"])))
         case ("readyz"?, nil, nil, nil):
             return ("/readyz", method == .GET ? .success(.readyz) : .failure(notAllowed(method, ["GET", "HEAD"])))
+        case ("metrics"?, nil, nil, nil):
+            return ("/metrics", method == .GET ? .success(.metrics) : .failure(notAllowed(method, ["GET", "HEAD"])))
         case ("openapi.yaml"?, nil, nil, nil):
             return ("/openapi.yaml", method == .GET ? .success(.openAPIDocument) : .failure(notAllowed(method, ["GET", "HEAD"])))
         case let ("sessions"?, sid?, nil, nil):
@@ -90,7 +92,7 @@ public enum Router {
 
     private static let notFound = Problem(
         .notFound,
-        detail: "no resource at this path; the API serves /sessions, /sessions/{sid}, /sessions/{sid}/touch, /sessions/{sid}/rotate, /subjects/{subject}/sessions, /livez, /readyz and /openapi.yaml"
+        detail: "no resource at this path; the API serves /sessions, /sessions/{sid}, /sessions/{sid}/touch, /sessions/{sid}/rotate, /subjects/{subject}/sessions, /livez, /readyz, /metrics and /openapi.yaml"
     )
     private static let malformedSID = Problem(.malformedSID, detail: "a session id is a lowercase canonical UUID such as 1b4e28ba-2fa1-41d2-883f-0016d3cca427")
     private static let malformedSubject = Problem(.malformedSubject, detail: "a subject is 1 to 256 bytes of UTF-8, percent-encoded in the path")

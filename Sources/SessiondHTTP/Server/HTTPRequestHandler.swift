@@ -17,7 +17,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         /// Waiting for a request head.
         case idle
         /// Reading the body of this request.
-        case receiving(HTTPRequestHead, ByteBuffer, NIODeadline)
+        case receiving(HTTPRequestHead, ByteBuffer, NIODeadline, String)
         /// The application is answering; nothing more should arrive before the response.
         case responding
         /// The request was refused early (body too large); the rest is ignored and the
@@ -28,11 +28,15 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let application: Application
     private let logger: Logger
     private let clock: any SessionClock
+    private let requestTimeout: TimeAmount
     private var state = State.idle
     private var date = HTTPDate()
+    /// Ends a request whose body does not arrive within `requestTimeout` of its first byte.
+    private var bodyDeadline: Scheduled<Void>?
 
-    init(application: Application, logger: Logger, clock: any SessionClock = SystemClock()) {
+    init(application: Application, requestTimeout: TimeAmount = .seconds(30), logger: Logger, clock: any SessionClock = SystemClock()) {
         self.application = application
+        self.requestTimeout = requestTimeout
         self.logger = logger
         self.clock = clock
     }
@@ -42,44 +46,56 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case let .head(head):
             guard case .idle = state else { return }
             let started = NIODeadline.now()
+            let requestID = RequestID.of(head.headers)
             let limit = application.limits.maxBodyBytes
             if let problem = Self.check(head) {
                 state = .refused
-                write(problem.response, for: head, route: "-", started: started, closing: true, context: context)
+                write(problem.response, for: head, route: "-", handle: nil, requestID: requestID, started: started, closing: true, context: context)
                 return
             }
             if let declared = head.headers["Content-Length"].first.flatMap(Int.init), declared > limit {
-                refuseTooLarge(context: context, head: head, started: started)
+                refuseTooLarge(context: context, head: head, requestID: requestID, started: started)
                 return
             }
             if head.version.minor >= 1, head.headers["Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 // The client waits for this before it sends the body (RFC 9110 §10.1.1).
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
-            state = .receiving(head, context.channel.allocator.buffer(capacity: 0), started)
+            state = .receiving(head, context.channel.allocator.buffer(capacity: 0), started, requestID)
+            context.triggerUserOutboundEvent(RequestProgress.headReceived, promise: nil)
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            bodyDeadline = context.eventLoop.scheduleTask(in: requestTimeout) {
+                let (handler, context) = loopBound.value
+                handler.bodyTimedOut(context: context)
+            }
         case var .body(part):
-            guard case .receiving(let head, var body, let started) = state else { return }
+            guard case .receiving(let head, var body, let started, let requestID) = state else { return }
             state = .responding  // let go of `body` so that appending does not copy it
             guard body.readableBytes + part.readableBytes <= application.limits.maxBodyBytes else {
-                refuseTooLarge(context: context, head: head, started: started)
+                refuseTooLarge(context: context, head: head, requestID: requestID, started: started)
                 return
             }
             body.writeBuffer(&part)
-            state = .receiving(head, body, started)
+            state = .receiving(head, body, started, requestID)
         case .end:
-            guard case let .receiving(head, body, started) = state else { return }
+            guard case let .receiving(head, body, started, requestID) = state else { return }
             state = .responding
+            bodyDeadline?.cancel()
+            bodyDeadline = nil
             // HEAD is answered as GET without the body (RFC 9110 §9.3.2).
             let method = head.method == .HEAD ? .GET : head.method
             let request = Request(method: method, uri: head.uri, headers: head.headers, body: body)
-            let (route, response) = application.respond(to: request, on: context.eventLoop)
+            let (route, handle, response) = application.respond(to: request, on: context.eventLoop)
             response.assumeIsolated().whenComplete { result in
                 let answer: Response
                 switch result {
                 case let .success(value): answer = value
                 case let .failure(error): answer = Application.response(for: error, route: route, logger: self.logger)
                 }
-                self.write(answer, for: head, route: route, started: started, closing: !head.isKeepAlive, context: context)
+                self.write(
+                    answer, for: head, route: route, handle: handle, requestID: requestID, started: started,
+                    closing: !head.isKeepAlive, context: context
+                )
             }
         }
     }
@@ -98,6 +114,22 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// 408 for a request whose body is still arriving when its time is up.
+    private func bodyTimedOut(context: ChannelHandlerContext) {
+        bodyDeadline = nil
+        guard case let .receiving(head, _, started, requestID) = state else { return }
+        state = .refused
+        let seconds = requestTimeout.nanoseconds / 1_000_000_000
+        let problem = Problem(.requestTimeout, detail: "the request did not arrive whole within \(seconds) s")
+        let (route, _) = Router.route(head.method, Substring(head.uri.prefix { $0 != "?" }))
+        write(problem.response, for: head, route: route, handle: nil, requestID: requestID, started: started, closing: true, context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        bodyDeadline?.cancel()
+        bodyDeadline = nil
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("connection error", metadata: ["error": "\(error)"])
         context.close(promise: nil)
@@ -113,18 +145,22 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: - Writing
 
-    private func refuseTooLarge(context: ChannelHandlerContext, head: HTTPRequestHead, started: NIODeadline) {
+    private func refuseTooLarge(context: ChannelHandlerContext, head: HTTPRequestHead, requestID: String, started: NIODeadline) {
         state = .refused
+        bodyDeadline?.cancel()
+        bodyDeadline = nil
         let problem = Problem(.bodyTooLarge, detail: "the body exceeds the limit of \(application.limits.maxBodyBytes) bytes")
         let (route, _) = Router.route(head.method, Substring(head.uri.prefix { $0 != "?" }))
-        write(problem.response, for: head, route: route, started: started, closing: true, context: context)
+        write(problem.response, for: head, route: route, handle: nil, requestID: requestID, started: started, closing: true, context: context)
     }
 
+    /// Writes `response`, records its metrics and logs the access line.
     private func write(
-        _ response: Response, for request: HTTPRequestHead, route: String, started: NIODeadline,
-        closing: Bool, context: ChannelHandlerContext
+        _ response: Response, for request: HTTPRequestHead, route: String, handle: SessionHandle?, requestID: String,
+        started: NIODeadline, closing: Bool, context: ChannelHandlerContext
     ) {
         var headers = response.headers
+        headers.add(name: "X-Request-Id", value: requestID)
         headers.add(name: "Content-Length", value: String(response.body.readableBytes))
         headers.add(name: "Date", value: date.value(at: clock.now()))
         if closing {
@@ -141,18 +177,22 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         // pass on a pipelined request at once, within this call.
         if !closing, case .responding = state {
             state = .idle
+            context.triggerUserOutboundEvent(RequestProgress.answered, promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if closing {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
-        let micros = (NIODeadline.now() - started).nanoseconds / 1000
-        logger.info(
-            "request",
-            metadata: [
-                "method": "\(request.method.rawValue)", "route": "\(route)",
-                "status": "\(response.status.code)", "duration_us": "\(micros)",
-            ]
-        )
+        let nanoseconds = (NIODeadline.now() - started).nanoseconds
+        application.metrics.recordRequest(route: route, status: response.status, duration: .nanoseconds(nanoseconds))
+        if let slug = response.problemSlug { application.metrics.recordProblem(slug: slug) }
+        guard logger.logLevel <= .info else { return }
+        var metadata: Logger.Metadata = [
+            "request_id": "\(requestID)", "method": "\(request.method.rawValue)", "route": "\(route)",
+            "status": .stringConvertible(Int(response.status.code)), "duration_us": .stringConvertible(nanoseconds / 1000),
+        ]
+        if let handle { metadata["handle"] = "\(handle)" }
+        if let slug = response.problemSlug { metadata["problem"] = "\(slug)" }
+        logger.info("request", metadata: metadata)
     }
 }

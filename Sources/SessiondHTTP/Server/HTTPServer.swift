@@ -5,15 +5,39 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
-/// The listening socket as a swift-service-lifecycle `Service`: binds, serves until graceful
-/// shutdown, then stops accepting, lets in-flight requests finish (idle keep-alive connections
-/// are closed at once) and returns when every connection is closed.
+/// The listening socket as a swift-service-lifecycle `Service`: binds and serves until graceful
+/// shutdown. Then `/readyz` answers 503 at once; after `drainDelay` the listener closes, idle
+/// keep-alive connections are closed, requests in flight finish, and it returns when every
+/// connection is closed, or after `shutdownGrace` (the event loops' shutdown then closes the
+/// rest).
 public final class HTTPServer: Service {
+    /// Limits on connections and on the server's shutdown.
+    public struct Limits: Sendable {
+        /// Connections beyond this many are closed as soon as they are accepted.
+        public var maxConnections: Int
+        /// How long a client may take to send a whole request, from its first byte (408 after).
+        public var requestTimeout: TimeAmount
+        public var drainDelay: Duration
+        public var shutdownGrace: Duration
+
+        public init(
+            maxConnections: Int = 10_000, requestTimeout: TimeAmount = .seconds(30), drainDelay: Duration = .zero,
+            shutdownGrace: Duration = .seconds(25)
+        ) {
+            self.maxConnections = maxConnections
+            self.requestTimeout = requestTimeout
+            self.drainDelay = drainDelay
+            self.shutdownGrace = shutdownGrace
+        }
+    }
+
     public let host: String
     public let port: Int
     /// Connections that send nothing for this long are closed (slow or idle clients).
     public let idleTimeout: TimeAmount
+    public let limits: Limits
     private let application: Application
     private let group: any EventLoopGroup
     private let logger: Logger
@@ -21,12 +45,13 @@ public final class HTTPServer: Service {
 
     /// - Parameter onBound: called with the bound address once listening (tests bind port 0).
     public init(
-        host: String, port: Int, idleTimeout: TimeAmount = .seconds(60), application: Application,
+        host: String, port: Int, idleTimeout: TimeAmount = .seconds(60), limits: Limits = .init(), application: Application,
         group: any EventLoopGroup, logger: Logger, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.host = host
         self.port = port
         self.idleTimeout = idleTimeout
+        self.limits = limits
         self.application = application
         self.group = group
         self.logger = logger
@@ -38,6 +63,8 @@ public final class HTTPServer: Service {
         let application = self.application
         let logger = self.logger
         let idleTimeout = self.idleTimeout
+        let limits = self.limits
+        let open = ConnectionCount()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -47,13 +74,18 @@ public final class HTTPServer: Service {
                 }
             }
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                guard open.admit(channel, limit: limits.maxConnections) else {
+                    logger.warning("connection refused: --max-connections reached", metadata: ["limit": "\(limits.maxConnections)"])
+                    return channel.close()
+                }
+                return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try pipeline.addHandler(RequestDeadlineHandler(timeout: limits.requestTimeout, logger: logger))
                     // Outbound header validation is off: every response header is made here from
                     // validated values (digits, canonical sids, fixed names), never from client text.
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false)
-                    try pipeline.addHandler(HTTPRequestHandler(application: application, logger: logger))
+                    try pipeline.addHandler(HTTPRequestHandler(application: application, requestTimeout: limits.requestTimeout, logger: logger))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -66,7 +98,10 @@ public final class HTTPServer: Service {
         }
         logger.notice(
             "sessiond listening",
-            metadata: ["address": "\(address.ipAddress ?? host):\(address.port ?? port)", "store": "\(application.storeName)"]
+            metadata: [
+                "address": "\(address.ipAddress ?? host):\(address.port ?? port)", "store": "\(application.storeName)",
+                "api_keys": "\(application.authentication)",
+            ]
         )
         onBound(address)
 
@@ -78,15 +113,58 @@ public final class HTTPServer: Service {
             logger.notice("draining: no new connections, finishing requests in flight")
             quiesce.initiateShutdown(promise: drained)
         }
-        try await withTaskCancellationHandler {
+        let lifecycle = application.lifecycle
+        let drainDelay = limits.drainDelay
+        let finished = try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
-                try await drained.futureResult.get()
+                try await withThrowingTaskGroup(of: Bool.self) { tasks in
+                    tasks.addTask {
+                        try await drained.futureResult.get()
+                        return true
+                    }
+                    // Ends the wait `shutdownGrace` after the drain began, whatever is still open.
+                    tasks.addTask {
+                        while !lifecycle.isDraining { try await Task.sleep(for: .milliseconds(20)) }
+                        try await Task.sleep(for: drainDelay + limits.shutdownGrace)
+                        return false
+                    }
+                    let first = try await tasks.next() ?? false
+                    tasks.cancelAll()
+                    return first
+                }
             } onGracefulShutdown: {
-                drain()
+                lifecycle.beginDraining()
+                logger.notice("shutting down: /readyz answers 503", metadata: ["drain_delay": "\(drainDelay)"])
+                Task {
+                    try? await Task.sleep(for: drainDelay)
+                    drain()
+                }
             }
         } onCancel: {
+            lifecycle.beginDraining()
             drain()
         }
-        logger.notice("all connections closed")
+        if finished {
+            logger.notice("all connections closed")
+        } else {
+            logger.warning("shutdown grace period over: closing the connections still open", metadata: ["open": "\(open.count)"])
+        }
+    }
+}
+
+/// The open client connections, for `--max-connections`.
+final class ConnectionCount: Sendable {
+    private let open = Atomic<Int>(0)
+
+    var count: Int { open.load(ordering: .relaxed) }
+
+    /// Counts `channel` while it is open; false (and not counted) when `limit` are open already.
+    func admit(_ channel: any Channel, limit: Int) -> Bool {
+        guard open.add(1, ordering: .relaxed).oldValue < limit else {
+            open.subtract(1, ordering: .relaxed)
+            return false
+        }
+        channel.closeFuture.whenComplete { _ in self.open.subtract(1, ordering: .relaxed) }
+        return true
     }
 }

@@ -1,0 +1,54 @@
+import NIOCore
+import SessionCore
+
+/// A `SessionStore` that times each call of the store it wraps for `/metrics`, and notes
+/// whether the store answered (`sessiond_store_up`). Answers are passed on unchanged.
+struct MeasuredStore: SessionStore {
+    let base: any SessionStore
+    let metrics: SessiondMetrics
+
+    private func measure<T: Sendable>(_ operation: SessiondMetrics.StoreOperation, _ call: () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        let started = ContinuousClock.now
+        let future = call()
+        let metrics = self.metrics
+        future.whenComplete { result in
+            var answered = true
+            if case let .failure(error) = result, let storeError = error as? SessionStoreError, storeError.isTransient,
+               storeError != .contended("") {
+                answered = false
+            }
+            metrics.recordStore(operation, duration: ContinuousClock.now - started, answered: answered)
+        }
+        return future
+    }
+
+    func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        measure(.insert) { base.insert(session, on: eventLoop) }
+    }
+
+    func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
+        measure(.load) { base.load(id, at: now, on: eventLoop) }
+    }
+
+    func update(
+        _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<UpdateOutcome> {
+        measure(.update) { base.update(id, mutation, if: condition, at: now, on: eventLoop) }
+    }
+
+    func remove(_ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        measure(.remove) { base.remove(id, if: condition, at: now, on: eventLoop) }
+    }
+
+    func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> {
+        measure(.list) { base.sessions(of: subject, at: now, on: eventLoop) }
+    }
+
+    func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        measure(.removeByHandle) { base.remove(handle: handle, of: subject, at: now, on: eventLoop) }
+    }
+
+    func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        measure(.ready) { base.checkReady(on: eventLoop) }
+    }
+}
