@@ -34,7 +34,8 @@ struct ConfigurationTests {
     @Test(arguments: [
         (Setting.port, "70000"), (.port, "http"), (.store, "mongo"), (.redisURL, "http://x"), (.redisURL, "redis://h:99999"), (.redisURL, "redis://h/x"), (.redisTimeout, "fast"), (.lifetime, "1w"), (.lifetime, "200000000d"), (.permanentLifetime, "36501d"), (.permanentLifetime, "0"),
         (.absoluteLifetime, "never"), (.maxBodyBytes, "-1"), (.maxDataDepth, "0"), (.logLevel, "verbose"), (.logFormat, "xml"),
-        (.threads, "0"), (.host, ""),
+        (.threads, "0"), (.host, ""), (.allowUnauthenticated, "maybe"), (.metricsAuth, "basic"), (.maxSessions, "0"),
+        (.maxConnections, "-5"), (.requestTimeout, "soon"), (.drainDelay, "x"), (.shutdownGrace, "0"),
     ])
     func invalidValuesNameTheSettingAndTheSource(setting: Setting, value: String) {
         do {

@@ -28,7 +28,7 @@ public struct APIKeys: Sendable {
         var entries: [Entry] = []
         var namespaces: [String] = []
         var seen = Set<[UInt8]>()
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.trimmingSpaces()
             if line.isEmpty || line.hasPrefix("#") { continue }
             let number = index + 1
