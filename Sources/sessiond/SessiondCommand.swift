@@ -80,11 +80,15 @@ struct SessiondCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in
             LineLogHandler(label: label, level: configuration.logLevel, format: configuration.logFormat)
         }
+        defer { LogWriter.shared.flush() }
         do {
             try await Sessiond(configuration: configuration).run()
         } catch let error as Sessiond.StartError {
             Logger(label: "sessiond").critical("refusing to start: \(error.description)")
             throw ExitCode(2)
+        } catch {
+            Logger(label: "sessiond").critical("stopped by an error: \(error)")
+            throw error
         }
     }
 }

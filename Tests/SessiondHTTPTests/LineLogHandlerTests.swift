@@ -21,3 +21,39 @@ struct LineLogHandlerTests {
         #expect(object == ["time": "1970-01-01T00:00:00.000Z", "level": "warning", "label": "sessiond", "message": "say \"hi\"\n", "status": "503"])
     }
 }
+
+@Suite("Log writer")
+struct LogWriterTests {
+    @Test func aLogReaderThatStopsReadingNeverBlocksTheCaller() async throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }
+        let writer = LogWriter(capacity: 100, descriptor: ends[1])
+        let line = Array(repeating: UInt8(ascii: "x"), count: 1023) + [UInt8(ascii: "\n")]
+        // 10 MB against a 64 KiB pipe nobody reads: without the queue this would block for good.
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for _ in 0..<10_000 { writer.enqueue(line) }
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(finished)
+        // Once the reader reads again, the writer says how many lines it dropped.
+        var seen: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, !String(decoding: seen.suffix(200), as: UTF8.self).contains("lines dropped") {
+            let count = buffer.withUnsafeMutableBytes { read(ends[0], $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            seen += buffer[0..<count]
+        }
+        #expect(String(decoding: seen.suffix(200), as: UTF8.self).contains("lines dropped"))
+    }
+}

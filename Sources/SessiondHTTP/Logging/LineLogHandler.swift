@@ -8,12 +8,10 @@ import Logging
 import NIOConcurrencyHelpers
 import SessionCore
 
-/// Writes one line per log event to standard output: readable text, or one JSON object per line
+/// Writes one line per log event to standard output (through `LogWriter`, off the calling
+/// thread): readable text, or one JSON object per line
 /// (`{"time":…,"level":…,"label":…,"message":…, metadata…}`) for log collectors.
 public struct LineLogHandler: LogHandler {
-    /// Serialises writes so that lines from several event loops never interleave.
-    private static let outputLock = NIOLock()
-
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
@@ -39,21 +37,7 @@ public struct LineLogHandler: LogHandler {
         if let extra = event.metadata { all.merge(extra) { _, new in new } }
         var line = render(level: event.level, message: event.message.description, metadata: all)
         line.append(UInt8(ascii: "\n"))
-        Self.outputLock.withLock {
-            line.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = write(STDOUT_FILENO, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-                    if written > 0 {
-                        offset += written
-                    } else if written < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        return  // stdout is gone; a log line is not worth failing a request for
-                    }
-                }
-            }
-        }
+        LogWriter.shared.enqueue(line)
     }
 
     /// The line for one event, without the newline.
