@@ -1,3 +1,4 @@
+import Crypto
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -13,15 +14,24 @@ public final class RedisConnectionPool: Service, Sendable {
     private let pools: [ObjectIdentifier: RedisLoopPool]
     private let ordered: [RedisLoopPool]
     private let scripts: [String]
+    /// The SHA1 of each script, as Redis names cached scripts (computed here, so connections need
+    /// no SCRIPT LOAD and an ACL user without it works).
+    private let scriptSHAs: [String]
 
     /// - Parameters:
-    ///   - scripts: Lua scripts loaded (SCRIPT LOAD) on every new connection, for `evaluate`.
+    ///   - scripts: the Lua scripts `evaluate` runs (by SHA1; sent whole when Redis lacks one).
     public init(configuration: RedisConfiguration, group: any EventLoopGroup, scripts: [String] = [], logger: Logger) {
         self.configuration = configuration
         self.scripts = scripts
+        self.scriptSHAs = scripts.map { script in
+            Insecure.SHA1.hash(data: Array(script.utf8)).map { byte in
+                let hex = Array("0123456789abcdef".utf8)
+                return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
+            }.joined()
+        }
         var ordered: [RedisLoopPool] = []
         for loop in group.makeIterator() {
-            ordered.append(RedisLoopPool(eventLoop: loop, configuration: configuration, scripts: scripts, logger: logger))
+            ordered.append(RedisLoopPool(eventLoop: loop, configuration: configuration, logger: logger))
         }
         self.ordered = ordered
         self.pools = Dictionary(uniqueKeysWithValues: ordered.map { (ObjectIdentifier($0.eventLoop), $0) })
@@ -37,16 +47,13 @@ public final class RedisConnectionPool: Service, Sendable {
     }
 
     /// Runs script number `index` (of those given at init) with EVALSHA, falling back to EVAL
-    /// when Redis lost its script cache (NOSCRIPT).
+    /// (which also caches it in Redis) when Redis does not have it (NOSCRIPT).
     public func evaluate(script index: Int, keys: [ByteBuffer], arguments: [ByteBuffer], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
         let scripts = self.scripts
+        let sha = scriptSHAs[index]
         return onPool(for: eventLoop) { pool in
             pool.connection().flatMap { connection in
                 let tail = [ByteBuffer(string: String(keys.count))] + keys + arguments
-                guard index < pool.scriptSHAs.count else {
-                    return connection.send(RedisCommand([ByteBuffer(string: "EVAL"), ByteBuffer(string: scripts[index])] + tail))
-                }
-                let sha = pool.scriptSHAs[index]
                 return connection.send(RedisCommand([ByteBuffer(string: "EVALSHA"), ByteBuffer(string: sha)] + tail))
                     .flatMapError { error in
                         guard let clientError = error as? RedisClientError, clientError.detail.hasPrefix("NOSCRIPT") else {

@@ -21,19 +21,15 @@ final class RedisLoopPool: @unchecked Sendable {
 
     let eventLoop: any EventLoop
     private let configuration: RedisConfiguration
-    private let scripts: [String]
     private let logger: Logger
     private var slots: [Slot]
     private var cursor = 0
     private var closed = false
     private var failing = false
-    /// SHA1 of each script, known after the first handshake.
-    private(set) var scriptSHAs: [String] = []
 
-    init(eventLoop: any EventLoop, configuration: RedisConfiguration, scripts: [String], logger: Logger) {
+    init(eventLoop: any EventLoop, configuration: RedisConfiguration, logger: Logger) {
         self.eventLoop = eventLoop
         self.configuration = configuration
-        self.scripts = scripts
         self.logger = logger
         self.slots = Array(repeating: .idle(retryAt: .uptimeNanoseconds(0), backoff: Self.minimumBackoff), count: max(1, configuration.connectionsPerLoop))
     }
@@ -68,10 +64,7 @@ final class RedisLoopPool: @unchecked Sendable {
     }
 
     private func connect(slot index: Int, backoff: TimeAmount) -> EventLoopFuture<RedisConnection> {
-        let future = RedisConnection.connect(configuration, scripts: scripts, on: eventLoop).map { connection, shas in
-            self.scriptSHAs = shas
-            return connection
-        }
+        let future = RedisConnection.connect(configuration, scripts: [], on: eventLoop).map { connection, _ in connection }
         slots[index] = .connecting(future)
         future.whenComplete { result in
             self.eventLoop.preconditionInEventLoop()

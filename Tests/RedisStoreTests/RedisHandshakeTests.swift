@@ -53,6 +53,19 @@ struct RedisHandshakeTests {
         await app.pool.close()
     }
 
+    @Test func anACLUserWithoutScriptLoadWorks() async throws {
+        // Every command but SCRIPT (LOAD, FLUSH, ...): sessiond must not need it.
+        let server = try RedisTestServer(arguments: [
+            "--user", "app", "on", ">apppass", "~sessiond:*", "+@all", "-script", "--user", "default", "off",
+        ])
+        defer { server.stop() }
+        let app = try store("redis://app:apppass@127.0.0.1:\(server.port)/0")
+        // Twice: the first EVALSHA finds no script (NOSCRIPT) and EVAL runs it; the second finds it.
+        _ = try await roundTrip(app)
+        _ = try await roundTrip(app)
+        await app.pool.close()
+    }
+
     @Test func aWrongPasswordIsUnavailableNeverNotFound() async throws {
         let server = try RedisTestServer(arguments: ["--requirepass", "right"])
         defer { server.stop() }
