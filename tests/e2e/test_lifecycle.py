@@ -635,3 +635,25 @@ def test_pipelined_gets_in_one_write_come_back_in_order():
         responses = read_responses(sock, 2)
     assert [json.loads(body)["sid"] for _, _, body in responses] == [first, second]
     assert [headers["etag"] for _, headers, _ in responses] == ['"1"', '"1"']
+
+
+def test_a_413_reaches_a_client_that_is_still_sending_its_body():
+    # The server answers 413 as soon as the limit is passed and stops reading; closing at once
+    # with megabytes unread would make the kernel reset the connection and destroy the 413.
+    body = b"x" * (3 * 1024 * 1024)
+    for attempt in range(10):
+        sock = socket.create_connection((HOST, PORT), timeout=10)
+        try:
+            sock.sendall(
+                b"POST /sessions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
+            try:
+                sock.sendall(b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+            except OSError:
+                pass  # the server may stop reading; the answer must still be there
+            answer = sock.recv(4096)
+        finally:
+            sock.close()
+        assert answer.startswith(b"HTTP/1.1 413 "), (attempt, answer[:80])
+        assert b"body-too-large" in answer

@@ -31,6 +31,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let requestTimeout: TimeAmount
     private var state = State.idle
     private var date = HTTPDate()
+    /// How long a connection refused with 413 keeps reading (and dropping) the body before it
+    /// closes, so that the 413 reaches the client.
+    static let lingerAfterRefusal: TimeAmount = .seconds(2)
     /// Ends a request whose body does not arrive within `requestTimeout` of its first byte.
     private var bodyDeadline: Scheduled<Void>?
 
@@ -180,7 +183,15 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.triggerUserOutboundEvent(RequestProgress.answered, promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if closing {
+        if closing, case .refused = state, response.status == .payloadTooLarge {
+            // The rest of the body may still be on its way: closing with it unread would make the
+            // kernel send a reset that can destroy the 413 before the client reads it. So only
+            // the sending side closes now; what arrives is read and dropped for a moment.
+            written.assumeIsolated().whenComplete { _ in
+                context.close(mode: .output, promise: nil)
+                context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerAfterRefusal) { context.close(promise: nil) }
+            }
+        } else if closing {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
         let nanoseconds = (NIODeadline.now() - started).nanoseconds
