@@ -1,0 +1,512 @@
+"""A thin HTTP client for the whole Sessiond API, on the Python standard library only.
+
+    from sessiond_client import SessiondClient
+
+    client = SessiondClient("http://127.0.0.1:8080", api_key="...", timeout=2.0)
+    s = client.create({"user": 42}, permanent=True, subject="user-42")
+    s = client.patch(s.sid, data={"cart": [1, 2], "flash": None})   # merge patch: null removes
+    s = client.get(s.sid, touch=True)
+    s = client.rotate(s.sid)                                         # at login: a new sid
+    client.revoke_subject("user-42", except_handle=s.handle)         # log out everywhere else
+    client.delete(s.sid)
+
+Every method sends one request (a reused keep-alive connection is retried once, on a fresh
+connection, when the server had closed it while idle). Errors are raised as exceptions that
+carry the problem details: see :mod:`sessiond_client.errors`. The client is safe to share
+between threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import re
+import socket
+import ssl
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+
+from .errors import (
+    BadRequest,
+    NotFound,
+    PreconditionFailed,
+    ProblemError,
+    ServiceUnavailable,
+    SessiondError,
+    SessiondUnavailable,
+    SessionNotFound,
+    Unauthorized,
+    UnprocessableContent,
+)
+
+__all__ = ["SessiondClient", "Session", "SessionSummary", "handle_for", "UNSET"]
+
+__version__ = "0.1.0"
+
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+
+Timeout = Union[float, Tuple[float, float]]
+IfMatch = Union[int, str, Iterable[int]]
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: Marks an argument that was not given (``subject=None`` means "no subject", UNSET "leave it").
+UNSET: Any = _Unset()
+
+
+def handle_for(sid: str) -> str:
+    """The handle Sessiond lists a session under: the first 128 bits of SHA-256 over
+    ``sessiond-handle-v1:`` and the sid, in hex. It names the session for revoking, and cannot
+    be turned back into the sid."""
+    return hashlib.sha256(b"sessiond-handle-v1:" + sid.encode("utf-8")).hexdigest()[:32]
+
+
+def _timestamp(value: Any) -> Optional[datetime]:
+    if not isinstance(value, str):
+        return None
+    # "2026-11-26T10:00:00.000Z": fromisoformat takes "Z" only from Python 3.11 on.
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass
+class Session:
+    """A session as Sessiond returns it."""
+
+    sid: str
+    data: Dict[str, Any]
+    permanent: bool
+    subject: Optional[str]
+    version: int
+    created_at: Optional[datetime]
+    updated_at: Optional[datetime]
+    expires_at: Optional[datetime]
+    ttl: int
+    raw: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> "Session":
+        return cls(
+            sid=body["sid"],
+            data=body.get("data") or {},
+            permanent=bool(body.get("permanent", False)),
+            subject=body.get("subject"),
+            version=int(body.get("version", 0)),
+            created_at=_timestamp(body.get("created_at")),
+            updated_at=_timestamp(body.get("updated_at")),
+            expires_at=_timestamp(body.get("expires_at")),
+            ttl=int(body.get("ttl", 0)),
+            raw=dict(body),
+        )
+
+    @property
+    def etag(self) -> str:
+        """The entity tag of this version, for ``If-Match``: ``'"3"'``."""
+        return f'"{self.version}"'
+
+    @property
+    def handle(self) -> str:
+        """This session's handle in subject listings (see :func:`handle_for`)."""
+        return handle_for(self.sid)
+
+
+@dataclass
+class SessionSummary:
+    """One entry of a subject's listing: a handle and times, never a sid or data."""
+
+    handle: str
+    permanent: bool
+    created_at: Optional[datetime]
+    updated_at: Optional[datetime]
+    expires_at: Optional[datetime]
+    ttl: int
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> "SessionSummary":
+        return cls(
+            handle=body["handle"],
+            permanent=bool(body.get("permanent", False)),
+            created_at=_timestamp(body.get("created_at")),
+            updated_at=_timestamp(body.get("updated_at")),
+            expires_at=_timestamp(body.get("expires_at")),
+            ttl=int(body.get("ttl", 0)),
+        )
+
+
+def _format_if_match(value: IfMatch) -> str:
+    if isinstance(value, bool):
+        raise TypeError("if_match takes a version (int), '*', an entity tag or a list of versions")
+    if isinstance(value, int):
+        return f'"{value}"'
+    if isinstance(value, str):
+        if value == "*" or value.startswith('"') or value.startswith("W/"):
+            return value
+        if value.isdigit():
+            return f'"{value}"'
+        raise ValueError(f"if_match: not a version or an entity tag: {value!r}")
+    return ", ".join(_format_if_match(v) for v in value)
+
+
+def _segment(value: str) -> str:
+    """One path segment, percent-encoded (UTF-8), so no value can reach another path."""
+    return urllib.parse.quote(value, safe="")
+
+
+def _split_timeout(timeout: Optional[Timeout]) -> Tuple[Optional[float], Optional[float]]:
+    if timeout is None:
+        return None, None
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        return connect, read
+    return float(timeout), float(timeout)
+
+
+class _Pool:
+    """Idle keep-alive connections, last in first out, dropped in a forked child."""
+
+    def __init__(self, factory: Any, max_idle: int) -> None:
+        self._factory = factory
+        self._max_idle = max_idle
+        self._idle: List[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def acquire(self) -> Tuple[http.client.HTTPConnection, bool]:
+        with self._lock:
+            if self._pid != os.getpid():
+                # A forked worker must not share its parent's sockets: forget them.
+                self._idle = []
+                self._pid = os.getpid()
+            if self._idle:
+                return self._idle.pop(), True
+        return self._factory(), False
+
+    def release(self, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if self._pid == os.getpid() and len(self._idle) < self._max_idle:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+_SID_IN_PATH = re.compile(r"/sessions/[^/]+")
+_SUBJECT_IN_PATH = re.compile(r"/subjects/[^/]+")
+
+_STALE_CONNECTION_ERRORS = (
+    http.client.RemoteDisconnected,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+)
+
+
+class SessiondClient:
+    """A client for one Sessiond service.
+
+    :param url: the service's base URL, ``http://127.0.0.1:8080`` by default (``https://`` and a
+        path prefix such as ``https://sessions.internal/sessiond`` work too).
+    :param api_key: when given, sent as ``Authorization: Bearer <api_key>`` on every request.
+    :param timeout: seconds to wait to connect and then for each read, or a ``(connect, read)``
+        pair; 2 s by default. Past it the call raises :class:`SessiondUnavailable`.
+    :param max_idle_connections: keep-alive connections kept open for reuse.
+    :param ssl_context: for ``https://`` URLs; the default context verifies certificates.
+    """
+
+    def __init__(
+        self,
+        url: str = "http://127.0.0.1:8080",
+        api_key: Optional[str] = None,
+        *,
+        timeout: Optional[Timeout] = 2.0,
+        max_idle_connections: int = 10,
+        ssl_context: Optional[ssl.SSLContext] = None,
+        user_agent: Optional[str] = None,
+    ) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"Sessiond URL must be http:// or https:// with a host: {url!r}")
+        self.url = url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._base_path = parts.path.rstrip("/")
+        self._connect_timeout, self._read_timeout = _split_timeout(timeout)
+        self._ssl_context = ssl_context
+        self._user_agent = user_agent or f"sessiond-python/{__version__}"
+        self._pool = _Pool(self._connect, max_idle_connections)
+
+    def __repr__(self) -> str:
+        return f"SessiondClient({self.url!r})"
+
+    # MARK: - Sessions
+
+    def create(
+        self,
+        data: Optional[Mapping[str, Any]] = None,
+        *,
+        permanent: Optional[bool] = None,
+        subject: Optional[str] = UNSET,
+    ) -> Session:
+        """``POST /sessions``: a new session with a sid chosen by the service."""
+        body: Dict[str, Any] = {}
+        if data is not None:
+            body["data"] = data
+        if permanent is not None:
+            body["permanent"] = permanent
+        if subject is not UNSET:
+            body["subject"] = subject
+        return Session.from_json(self._request("POST", "/sessions", body=body, content_type=JSON))
+
+    def get(self, sid: str, *, touch: bool = False) -> Session:
+        """``GET /sessions/{sid}``; with ``touch=True`` the read also slides the expiry."""
+        path = f"/sessions/{_segment(sid)}" + ("?touch=true" if touch else "")
+        return Session.from_json(self._request("GET", path))
+
+    def replace(
+        self,
+        sid: str,
+        data: Mapping[str, Any],
+        *,
+        permanent: bool = False,
+        subject: Optional[str] = None,
+        if_match: Optional[IfMatch] = None,
+    ) -> Session:
+        """``PUT /sessions/{sid}``: replaces data, permanent and subject whole (what is left out
+        is reset: not permanent, no subject). With ``if_match`` (a version, ``'*'`` or entity
+        tags) it applies only at that version, else :class:`PreconditionFailed`."""
+        body = {"data": data, "permanent": permanent, "subject": subject}
+        return Session.from_json(
+            self._request("PUT", f"/sessions/{_segment(sid)}", body=body, content_type=JSON, if_match=if_match)
+        )
+
+    def patch(
+        self,
+        sid: str,
+        patch: Optional[Mapping[str, Any]] = None,
+        *,
+        data: Optional[Mapping[str, Any]] = None,
+        permanent: Optional[bool] = None,
+        subject: Optional[str] = UNSET,
+        if_match: Optional[IfMatch] = None,
+    ) -> Session:
+        """``PATCH /sessions/{sid}`` with an RFC 7396 merge patch, applied atomically by the
+        service: ``data`` is merged into the session's data (``None`` removes a key, nested
+        objects merge, other values replace), ``permanent`` switches the lifetime, ``subject``
+        sets it (``None`` clears it). Either pass the whole merge patch document as ``patch``
+        or its members as keywords."""
+        if patch is None:
+            patch = {}
+            if data is not None:
+                patch["data"] = data
+            if permanent is not None:
+                patch["permanent"] = permanent
+            if subject is not UNSET:
+                patch["subject"] = subject
+        elif data is not None or permanent is not None or subject is not UNSET:
+            raise TypeError("pass either a merge patch document or data/permanent/subject, not both")
+        return Session.from_json(
+            self._request("PATCH", f"/sessions/{_segment(sid)}", body=patch, content_type=MERGE_PATCH, if_match=if_match)
+        )
+
+    def delete(self, sid: str, *, if_match: Optional[IfMatch] = None) -> None:
+        """``DELETE /sessions/{sid}``: succeeds also when the session was already gone."""
+        self._request("DELETE", f"/sessions/{_segment(sid)}", if_match=if_match)
+
+    def touch(self, sid: str, *, if_match: Optional[IfMatch] = None) -> Session:
+        """``POST /sessions/{sid}/touch``: slides the expiry; writes nothing (same version)."""
+        return Session.from_json(self._request("POST", f"/sessions/{_segment(sid)}/touch", if_match=if_match))
+
+    def rotate(self, sid: str, *, if_match: Optional[IfMatch] = None) -> Session:
+        """``POST /sessions/{sid}/rotate``: the same session under a new sid (returned); the old
+        sid is gone at once. Call it at login (session-fixation defence)."""
+        return Session.from_json(self._request("POST", f"/sessions/{_segment(sid)}/rotate", if_match=if_match))
+
+    # MARK: - Subjects
+
+    def subject_sessions(self, subject: str) -> List[SessionSummary]:
+        """``GET /subjects/{subject}/sessions``: the subject's live sessions, oldest first."""
+        body = self._request("GET", f"/subjects/{_segment(subject)}/sessions")
+        return [SessionSummary.from_json(entry) for entry in body.get("sessions", [])]
+
+    def revoke_subject(self, subject: str, *, except_handle: Optional[str] = None) -> int:
+        """``DELETE /subjects/{subject}/sessions``: ends every live session of the subject ("log
+        out everywhere"), or all but ``except_handle`` (the current device's ``handle``).
+        Returns how many were ended."""
+        path = f"/subjects/{_segment(subject)}/sessions"
+        if except_handle is not None:
+            path += "?" + urllib.parse.urlencode({"except": except_handle})
+        body = self._request("DELETE", path)
+        return int(body.get("revoked", 0))
+
+    def revoke_handle(self, subject: str, handle: str) -> None:
+        """``DELETE /subjects/{subject}/sessions/{handle}``: ends one of the subject's sessions
+        (succeeds also when there was none)."""
+        self._request("DELETE", f"/subjects/{_segment(subject)}/sessions/{_segment(handle)}")
+
+    # MARK: - Operations
+
+    def ready(self) -> bool:
+        """``GET /readyz``: True when the service and its store answer."""
+        try:
+            self._request("GET", "/readyz", parse=False)
+            return True
+        except SessiondError:
+            return False
+
+    def close(self) -> None:
+        """Closes the idle keep-alive connections (the client stays usable)."""
+        self._pool.close()
+
+    def __enter__(self) -> "SessiondClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # MARK: - HTTP
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self._scheme == "https":
+            context = self._ssl_context or ssl.create_default_context()
+            return http.client.HTTPSConnection(self._host, self._port, timeout=self._connect_timeout, context=context)
+        return http.client.HTTPConnection(self._host, self._port, timeout=self._connect_timeout)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        content_type: Optional[str] = None,
+        if_match: Optional[IfMatch] = None,
+        parse: bool = True,
+    ) -> Any:
+        headers = {"Accept": "application/json, application/problem+json", "User-Agent": self._user_agent}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        if if_match is not None:
+            headers["If-Match"] = _format_if_match(if_match)
+        payload: Optional[bytes] = None
+        if body is not None:
+            # Strict JSON: NaN and Infinity have no JSON form; keys must be strings.
+            payload = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = content_type or JSON
+        elif method in ("POST", "PUT", "PATCH"):
+            headers["Content-Length"] = "0"
+        target = self._base_path + path
+        # Errors name the route, never the sid (a sid in a log is a session to take over) nor
+        # the subject.
+        route = _SUBJECT_IN_PATH.sub("/subjects/{subject}", _SID_IN_PATH.sub("/sessions/{sid}", path.split("?")[0]))
+        where = f"{method} {self.url}{route}"
+
+        for attempt in (1, 2):
+            conn, reused = self._pool.acquire()
+            try:
+                if conn.sock is None:
+                    conn.connect()
+                    if self._read_timeout != self._connect_timeout and conn.sock is not None:
+                        conn.sock.settimeout(self._read_timeout)
+                conn.request(method, target, body=payload, headers=headers)
+                response = conn.getresponse()
+                raw = response.read()
+            except socket.timeout as error:  # TimeoutError from Python 3.10 on
+                conn.close()
+                raise SessiondUnavailable(f"Sessiond did not answer in time ({self.timeout} s): {where}") from error
+            except _STALE_CONNECTION_ERRORS as error:
+                conn.close()
+                if reused and attempt == 1:
+                    continue  # the server closed the idle connection: once more on a new one
+                raise SessiondUnavailable(f"Sessiond closed the connection: {where}: {error}") from error
+            except (OSError, http.client.HTTPException) as error:
+                conn.close()
+                raise SessiondUnavailable(f"Sessiond cannot be reached: {where}: {error}") from error
+            except BaseException:
+                conn.close()
+                raise
+            if response.will_close:
+                conn.close()
+            else:
+                self._pool.release(conn)
+            break
+
+        if 200 <= response.status < 300:
+            if not parse or response.status == 204 or not raw:
+                return None
+            try:
+                return json.loads(raw)
+            except ValueError as error:
+                raise SessiondError(f"Sessiond answered {response.status} with a body that is not JSON: {where}") from error
+        raise _problem(response.status, response.headers, raw, where)
+
+
+def _problem(status: int, headers: http.client.HTTPMessage, raw: bytes, where: str) -> ProblemError:
+    body: Dict[str, Any] = {}
+    if "json" in (headers.get("Content-Type") or ""):
+        try:
+            parsed = json.loads(raw)
+            if isinstance(parsed, dict):
+                body = parsed
+        except ValueError:
+            pass
+    kind = body.get("type")
+    title = body.get("title")
+    detail = body.get("detail")
+    if not body:
+        detail = raw.decode("utf-8", "replace").strip()[:200] or None
+    header_map = {name: value for name, value in headers.items()}
+    args = dict(
+        status=status,
+        type=kind if isinstance(kind, str) else None,
+        title=title if isinstance(title, str) else http.client.responses.get(status),
+        detail=detail if isinstance(detail, str) else None,
+        body=body,
+        headers=header_map,
+    )
+    if status in (502, 503, 504):
+        retry_after: Optional[float] = None
+        try:
+            retry_after = float(headers.get("Retry-After") or "")
+        except ValueError:
+            pass
+        error: ProblemError = ServiceUnavailable(retry_after=retry_after, **args)
+    elif status == 404 and isinstance(kind, str) and kind.endswith("/session-not-found"):
+        error = SessionNotFound(**args)
+    elif status == 404:
+        error = NotFound(**args)
+    elif status == 412:
+        error = PreconditionFailed(**args)
+    elif status == 400:
+        error = BadRequest(**args)
+    elif status == 401:
+        error = Unauthorized(**args)
+    elif status == 422:
+        error = UnprocessableContent(**args)
+    else:
+        error = ProblemError(**args)
+    error.args = (f"{where}: {error.args[0]}",)
+    return error

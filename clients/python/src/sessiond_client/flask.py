@@ -1,0 +1,473 @@
+"""Flask sessions kept in Sessiond: ``app.session_interface = SessiondSessionInterface(url)``.
+
+    from flask import Flask, session
+    from sessiond_client.flask import SessiondSessionInterface, rotate_session
+
+    app = Flask(__name__)
+    app.session_interface = SessiondSessionInterface("http://127.0.0.1:8080", api_key=...)
+
+The cookie holds only the session id that Sessiond issued; the data stays in Sessiond. Cookie
+name, domain, path, Secure, HttpOnly, SameSite (and Partitioned) come from Flask's
+``SESSION_COOKIE_*`` settings, the lifetime of permanent cookies from
+``PERMANENT_SESSION_LIFETIME``, as with Flask's own sessions.
+
+What a request sends to Sessiond:
+
+- opening: nothing without a cookie; else one ``GET /sessions/{sid}`` (``?touch=true`` when
+  ``SESSION_REFRESH_EACH_REQUEST`` is on, Flask's default: the read slides the expiry, and
+  writes nothing). An unknown, expired or malformed sid gives a new, empty session; its sid
+  will be chosen by Sessiond when it is first saved, never taken from the cookie.
+- saving: nothing when the session did not change. Else only what changed, as one atomic merge
+  patch (``PATCH``): the top-level keys set or changed (nested dictionaries as their own merge
+  patch), ``null`` for keys removed, ``permanent`` and ``subject`` when they changed, so two
+  concurrent requests of one user that change different keys both keep their change. A change
+  that a merge patch cannot say (storing ``None`` as a value, where merge patch means
+  "remove") is written with ``PUT`` and ``If-Match`` on the version read, re-applied to the
+  current state when another request wrote in between. A new session is created (``POST``)
+  only once it holds data; an emptied one is deleted and its cookie removed.
+- :func:`rotate_session` (at login): ``POST /sessions/{sid}/rotate`` after the changes, and the
+  cookie gets the new sid.
+
+Changes are found by comparing the session with what was read, so values changed in place
+(``session["cart"].append(3)``) are saved too, without ``session.modified = True``.
+
+Values must be JSON: dict (string keys), list, tuple (read back as list), str, int, float
+(finite), bool and None. Anything else raises TypeError when the session is saved.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+
+from flask import current_app
+from flask import session as _current_session
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from .client import UNSET, Session, SessiondClient, Timeout, handle_for
+from .errors import BadRequest, PreconditionFailed, SessiondError, SessiondUnavailable, SessionNotFound
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flask import Flask, Request, Response
+
+__all__ = [
+    "SessiondSession",
+    "SessiondSessionInterface",
+    "rotate_session",
+    "logout_everywhere",
+]
+
+logger = logging.getLogger("sessiond_client.flask")
+
+#: A sid as Sessiond issues it: a lowercase canonical UUID. Other cookie values are never sent.
+SID_PATTERN = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _check_json(data: Mapping[str, Any]) -> Dict[str, str]:
+    """The JSON text of every top-level value; TypeError naming the key that is not JSON."""
+    encoded: Dict[str, str] = {}
+    for key, value in data.items():
+        if not isinstance(key, str):
+            raise TypeError(f"session keys must be strings, not {type(key).__name__} ({key!r})")
+        try:
+            encoded[key] = _encode(value)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"session[{key!r}] cannot be stored in Sessiond, which keeps JSON only "
+                f"(dict, list, str, int, finite float, bool, None): {error}"
+            ) from error
+    return encoded
+
+
+class _NotMergeable(Exception):
+    """A change that an RFC 7396 merge patch cannot express (a None to be stored)."""
+
+
+def _has_null_member(value: Any) -> bool:
+    # A merge patch applies objects member by member (a null member removes); arrays and
+    # scalars replace whole, nulls inside them included.
+    if isinstance(value, dict):
+        return any(v is None or _has_null_member(v) for v in value.values())
+    return False
+
+
+def _merge_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> Dict[str, Any]:
+    """The merge patch that turns ``old`` into ``new`` (both dicts), or _NotMergeable."""
+    patch: Dict[str, Any] = {}
+    for key in old:
+        if key not in new:
+            patch[key] = None
+    for key, value in new.items():
+        if key in old and _encode(old[key]) == _encode(value):
+            continue
+        previous = old.get(key)
+        if isinstance(value, dict) and isinstance(previous, dict):
+            inner = _merge_diff(previous, value)
+            if inner:  # empty when only the order of keys differs
+                patch[key] = inner
+        elif value is None or _has_null_member(value):
+            raise _NotMergeable(key)
+        else:
+            patch[key] = value
+    return patch
+
+
+def _to_utc(moment: Optional[datetime]) -> Optional[datetime]:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+class SessiondSession(CallbackDict, SessionMixin):
+    """A Flask session backed by a Sessiond session.
+
+    Besides the dictionary: ``sid`` (None until first saved), ``version``, ``permanent``,
+    ``subject`` (your user id, for listing and revoking a user's sessions; None by default),
+    ``handle``, ``expires_at``, :meth:`rotate`, and ``unavailable`` (True when Sessiond could not
+    be reached and the interface runs fail-open: this session is empty and is never saved).
+    """
+
+    #: Flask's flag, set on every change through the dictionary (saving does not depend on it).
+    modified = False
+
+    def __init__(
+        self,
+        initial: Optional[Mapping[str, Any]] = None,
+        *,
+        sid: Optional[str] = None,
+        version: Optional[int] = None,
+        permanent: bool = False,
+        subject: Optional[str] = None,
+        expires_at: Optional[datetime] = None,
+        stale_cookie: bool = False,
+        unavailable: bool = False,
+    ) -> None:
+        def on_update(self: SessiondSession) -> None:
+            self.modified = True
+
+        super().__init__(initial, on_update)
+        self.sid = sid
+        self.version = version
+        self.expires_at = expires_at
+        self.new = sid is None
+        #: The request's cookie named a session that is not there (or was not a sid).
+        self.stale_cookie = stale_cookie
+        self.unavailable = unavailable
+        self.rotation_requested = False
+        self._permanent = bool(permanent)
+        self._subject = subject
+        self._loaded_permanent = bool(permanent)
+        self._loaded_subject = subject
+        self._original: Dict[str, Any] = copy.deepcopy(dict(initial or {}))
+        self._saved = False
+
+    @classmethod
+    def from_resource(cls, resource: Session) -> "SessiondSession":
+        return cls(
+            resource.data,
+            sid=resource.sid,
+            version=resource.version,
+            permanent=resource.permanent,
+            subject=resource.subject,
+            expires_at=resource.expires_at,
+        )
+
+    @property  # type: ignore[override]
+    def permanent(self) -> bool:
+        """Sessiond's ``permanent``: the 31-day lifetime (else one day) and a cookie that
+        expires (else one that ends with the browser session)."""
+        return self._permanent
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        value = bool(value)
+        if value != self._permanent:
+            self._permanent = value
+            self.modified = True
+
+    @property
+    def subject(self) -> Optional[str]:
+        """Whose session this is (1 to 256 bytes of UTF-8), or None."""
+        return self._subject
+
+    @subject.setter
+    def subject(self, value: Optional[str]) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError("session.subject must be a string or None")
+        if value != self._subject:
+            self._subject = value
+            self.modified = True
+
+    @property
+    def handle(self) -> Optional[str]:
+        """The handle this session is listed under in its subject's sessions (None until saved)."""
+        return handle_for(self.sid) if self.sid else None
+
+    def rotate(self) -> None:
+        """Give the session a new sid when this request ends (the old one stops working)."""
+        self.rotation_requested = True
+        self.modified = True
+
+    def clear(self) -> None:
+        """Empties the session, and resets ``permanent`` and ``subject`` as a new session has
+        them (Flask's own sessions keep ``permanent`` inside the dictionary, so ``clear()``
+        resets it too). A session emptied this way is deleted from Sessiond when saved."""
+        super().clear()
+        self.permanent = False
+        self.subject = None
+        self.modified = True
+
+    def _changes(self, data: Mapping[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
+        """Top-level keys set or changed (with their values) and keys removed since the read."""
+        changed = {k: v for k, v in data.items() if k not in self._original or _encode(self._original[k]) != _encode(v)}
+        removed = [k for k in self._original if k not in data]
+        return changed, removed
+
+
+class SessiondSessionInterface(SessionInterface):
+    """Keeps Flask sessions in Sessiond.
+
+    :param url: Sessiond's base URL.
+    :param api_key: sent as ``Authorization: Bearer <api_key>``.
+    :param timeout: seconds (or a ``(connect, read)`` pair) before a call counts as failed.
+    :param fail_closed: when Sessiond cannot be reached (or answers 503): True (the default)
+        raises :class:`~sessiond_client.SessiondUnavailable` from opening or saving the session,
+        so the request fails (Flask answers 500, or your error handler for that exception
+        answers); False goes on with an empty session that is never saved (so it cannot
+        overwrite the user's real one), and logs a warning on ``sessiond_client.flask``, and an
+        error for any change the request made to it, or could not save.
+    :param client: a :class:`~sessiond_client.SessiondClient` to use instead of a new one.
+    :param conflict_retries: how often a conditional write (see the module doc) is re-applied
+        when other requests keep writing in between.
+    """
+
+    session_class = SessiondSession
+
+    def __init__(
+        self,
+        url: str = "http://127.0.0.1:8080",
+        api_key: Optional[str] = None,
+        *,
+        timeout: Optional[Timeout] = 2.0,
+        fail_closed: bool = True,
+        client: Optional[SessiondClient] = None,
+        conflict_retries: int = 5,
+    ) -> None:
+        self.client = client if client is not None else SessiondClient(url, api_key, timeout=timeout)
+        self.fail_closed = fail_closed
+        self.conflict_retries = conflict_retries
+
+    # MARK: - Open
+
+    def open_session(self, app: "Flask", request: "Request") -> SessiondSession:
+        sid = request.cookies.get(self.get_cookie_name(app))
+        if not sid:
+            return self.session_class()
+        if not SID_PATTERN.match(sid):
+            return self.session_class(stale_cookie=True)
+        touch = bool(app.config.get("SESSION_REFRESH_EACH_REQUEST", True))
+        try:
+            resource = self.client.get(sid, touch=touch)
+        except (SessionNotFound, BadRequest):
+            # Unknown, expired, deleted or rotated away (or a sid Sessiond does not take): a new
+            # session, whose sid Sessiond chooses when it is saved. The client's is never adopted.
+            return self.session_class(stale_cookie=True)
+        except SessiondUnavailable as error:
+            if self.fail_closed:
+                raise
+            logger.warning(
+                "Sessiond is unavailable, so this request runs with an empty session that will not be saved: %s",
+                error,
+            )
+            return self.session_class(unavailable=True)
+        return self.session_class.from_resource(resource)
+
+    # MARK: - Save
+
+    def save_session(self, app: "Flask", session: SessionMixin, response: "Response") -> None:
+        # Flask calls this again (with the same session, or None when opening failed) when the
+        # first call raised and an error response is made: only the first call acts.
+        if not isinstance(session, SessiondSession) or session._saved:
+            return
+        session._saved = True
+        if session.accessed:
+            response.vary.add("Cookie")
+        if session.unavailable:
+            if session or session.modified:
+                logger.error(
+                    "Sessiond was unavailable when this request started, so the changes it made to "
+                    "the session were not saved (keys now: %s)",
+                    sorted(session.keys()),
+                )
+            return
+        try:
+            self._save(app, session, response)
+        except SessiondUnavailable as error:
+            if self.fail_closed:
+                raise
+            logger.error("Sessiond is unavailable, so the changes this request made to the session were not saved: %s", error)
+
+    def _save(self, app: "Flask", session: SessiondSession, response: "Response") -> None:
+        data = dict(session)
+        _check_json(data)
+
+        if session.sid is None:
+            if not data:
+                # Nothing to keep: no session in Sessiond, and no cookie (a stale one is removed).
+                if session.stale_cookie:
+                    self._delete_cookie(app, response)
+                return
+            created = self.client.create(
+                data,
+                permanent=session.permanent,
+                subject=session.subject if session.subject is not None else UNSET,
+            )
+            self._adopt(session, created)
+            self._set_cookie(app, response, session)
+            return
+
+        if not data and (session._original or session.modified):
+            # Emptied (logout): deleted, and its cookie removed. A request still running with
+            # this sid gets 404 on its write and cannot bring the session back.
+            self.client.delete(session.sid)
+            session.sid = None
+            self._delete_cookie(app, response)
+            return
+
+        try:
+            written = self._write_changes(session, data)
+            if session.rotation_requested:
+                written = self.client.rotate(session.sid)
+        except SessionNotFound:
+            # Deleted (logged out by another request, or revoked) or expired since this request
+            # read it: never recreated with this request's view of it.
+            logger.info("the session was gone when this request saved it (logged out or expired); it is not recreated")
+            self._delete_cookie(app, response)
+            return
+        if written is not None:
+            self._adopt(session, written)
+            self._set_cookie(app, response, session)
+        elif self.should_set_cookie(app, session):
+            # Unchanged, permanent, SESSION_REFRESH_EACH_REQUEST: the read touched it; the cookie
+            # gets the new expiry.
+            self._set_cookie(app, response, session)
+
+    def _write_changes(self, session: SessiondSession, data: Dict[str, Any]) -> Optional[Session]:
+        assert session.sid is not None
+        patch: Dict[str, Any] = {}
+        try:
+            data_patch = _merge_diff(session._original, data)
+        except _NotMergeable:
+            return self._replace_rebased(session, data)
+        if data_patch:
+            patch["data"] = data_patch
+        if session._permanent != session._loaded_permanent:
+            patch["permanent"] = session._permanent
+        if session._subject != session._loaded_subject:
+            patch["subject"] = session._subject
+        if not patch:
+            return None
+        return self.client.patch(session.sid, patch)
+
+    def _replace_rebased(self, session: SessiondSession, data: Dict[str, Any]) -> Session:
+        """PUT of this request's changes on top of the version read, with If-Match; when another
+        request wrote in between, the same changes on top of the current state, again."""
+        assert session.sid is not None
+        changed, removed = session._changes(data)
+        base, version = session._original, session.version
+        permanent, subject = session._loaded_permanent, session._loaded_subject
+        for _ in range(self.conflict_retries + 1):
+            merged = dict(base)
+            for key in removed:
+                merged.pop(key, None)
+            merged.update(changed)
+            if session._permanent != session._loaded_permanent:
+                permanent = session._permanent
+            if session._subject != session._loaded_subject:
+                subject = session._subject
+            try:
+                return self.client.replace(
+                    session.sid, merged, permanent=permanent, subject=subject,
+                    if_match=version if version is not None else "*",
+                )
+            except PreconditionFailed:
+                current = self.client.get(session.sid)
+                base, version = current.data, current.version
+                permanent, subject = current.permanent, current.subject
+        raise SessiondError(
+            f"the session kept changing while this request saved it ({self.conflict_retries + 1} attempts)"
+        )
+
+    @staticmethod
+    def _adopt(session: SessiondSession, resource: Session) -> None:
+        session.sid = resource.sid
+        session.version = resource.version
+        session.expires_at = resource.expires_at
+
+    # MARK: - Cookie
+
+    def _cookie_options(self, app: "Flask") -> Dict[str, Any]:
+        options: Dict[str, Any] = dict(
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+            secure=self.get_cookie_secure(app),
+            httponly=self.get_cookie_httponly(app),
+            samesite=self.get_cookie_samesite(app),
+        )
+        if getattr(self, "get_cookie_partitioned", None) and self.get_cookie_partitioned(app):
+            options["partitioned"] = True
+        return options
+
+    def _set_cookie(self, app: "Flask", response: "Response", session: SessiondSession) -> None:
+        expires = None
+        if session.permanent:
+            # PERMANENT_SESSION_LIFETIME (Flask), but never past the session's own expiry in
+            # Sessiond (--permanent-lifetime): the cookie does not outlive the session.
+            expires = _to_utc(self.get_expiration_time(app, session))
+            server = _to_utc(session.expires_at)
+            if server is not None and (expires is None or server < expires):
+                expires = server
+        response.set_cookie(
+            self.get_cookie_name(app), session.sid or "", expires=expires, **self._cookie_options(app)
+        )
+        response.vary.add("Cookie")
+
+    def _delete_cookie(self, app: "Flask", response: "Response") -> None:
+        response.delete_cookie(self.get_cookie_name(app), **self._cookie_options(app))
+        response.vary.add("Cookie")
+
+
+def rotate_session() -> None:
+    """At login: the current session gets a new sid when the request ends (same data; the old
+    sid stops working at once), so a sid planted before login is worthless after it."""
+    session = _current_session._get_current_object()  # type: ignore[attr-defined]
+    if not isinstance(session, SessiondSession):
+        raise RuntimeError("rotate_session() needs app.session_interface = SessiondSessionInterface(...)")
+    session.rotate()
+
+
+def logout_everywhere(*, keep_current: bool = False) -> int:
+    """Ends every session of the current session's ``subject`` in Sessiond (all devices), or all
+    but this one with ``keep_current=True``; without it, the current session is emptied too (so
+    it is deleted and its cookie removed). Returns how many sessions Sessiond ended."""
+    session = _current_session._get_current_object()  # type: ignore[attr-defined]
+    interface = current_app.session_interface
+    if not isinstance(session, SessiondSession) or not isinstance(interface, SessiondSessionInterface):
+        raise RuntimeError("logout_everywhere() needs app.session_interface = SessiondSessionInterface(...)")
+    if session.subject is None:
+        revoked = 0
+    else:
+        keep = session.handle if keep_current else None
+        revoked = interface.client.revoke_subject(session.subject, except_handle=keep)
+    if not keep_current:
+        session.clear()
+    return revoked
