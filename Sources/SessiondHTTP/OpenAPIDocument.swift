@@ -111,6 +111,22 @@ info:
       is closed.
     - HTTP/1.1 keep-alive and pipelining are supported; responses come back in request order.
 
+    ## API keys and namespaces
+
+    Started with `--api-keys-file`, the server needs `Authorization: Bearer <key>` on every
+    `/sessions` and `/subjects` call (and on `/metrics`, unless `--metrics-auth none`); a
+    missing or unknown key gets 401 `unauthorized` with `WWW-Authenticate`. Each key belongs to
+    a namespace, and a key sees only its namespace's sessions and subjects: a sid created under
+    one namespace is 404 under another. Without a keys file (allowed on loopback only, or with
+    `--allow-unauthenticated`) every call is open and the header is ignored. `/livez`,
+    `/readyz` and `/openapi.yaml` never need a key.
+
+    ## Request ids
+
+    Every response carries `X-Request-Id`: the request's own `X-Request-Id` when it is 1 to 128
+    visible ASCII characters without spaces, else a new random id of 32 hex digits. The same id
+    is in the server's access log line.
+
     ## Errors
 
     Every error is an RFC 9457 problem (`application/problem+json`) with `type`, `title`,
@@ -140,8 +156,12 @@ info:
     | `invalid-body` | 422 | valid JSON that the endpoint cannot take: not an object, an unknown field, a field of the wrong type, `data` missing on replace, a `subject` that is empty or longer than 256 bytes, `data` not an object in a patch, any body on touch or rotate |
     | `unsupported-value` | 422 | a value that cannot be stored exactly: an integer beyond 64 bits, a number beyond a double, `\u0000` in an object key |
     | `data-too-large` | 422 | the data that a `PATCH` would produce is larger than the body limit (`--max-body-bytes`); nothing is written |
+    | `unauthorized` | 401 | the server has API keys and the request has no `Authorization: Bearer <key>`, or a key that is not one of them; `WWW-Authenticate` says which |
+    | `request-timeout` | 408 | the request did not arrive whole within the request timeout (`--request-timeout`, 30 s) of its first byte; the connection is closed |
     | `internal-error` | 500 | a failure inside sessiond (the server log has the details) |
     | `store-unavailable` | 503 | the session store did not answer; retry after `Retry-After` seconds. Never turned into a 404 or a fallback |
+    | `shutting-down` | 503 | from `/readyz` only: the server received SIGTERM and is draining its requests |
+    | `store-full` | 507 | the embedded store holds as many sessions of this namespace as `--max-sessions` allows |
 servers:
   - url: http://127.0.0.1:8080
     description: A local sessiond with the default settings.
@@ -192,6 +212,10 @@ paths:
                 summary: An empty session
                 value: {}
       responses:
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '507':
+          $ref: '#/components/responses/StoreFull'
         '201':
           description: Created. The body is the new session; `Location` is its URL and `ETag` its version (`"1"`).
           headers:
@@ -285,6 +309,8 @@ paths:
       parameters:
         - $ref: '#/components/parameters/touch'
       responses:
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '200':
           description: The session (after the touch, when asked for), with its version as `ETag`.
           headers:
@@ -358,6 +384,8 @@ paths:
                   permanent: true
                   subject: user-42
       responses:
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '200':
           description: The session after the write, with its new version as `ETag`.
           headers:
@@ -444,6 +472,8 @@ paths:
                 value:
                   subject: null
       responses:
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '200':
           description: The session after the patch, with its new version as `ETag`.
           headers:
@@ -492,6 +522,8 @@ paths:
       parameters:
         - $ref: '#/components/parameters/IfMatch'
       responses:
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '204':
           description: The session is gone (or never existed). No body.
         '400':
@@ -522,6 +554,8 @@ paths:
       parameters:
         - $ref: '#/components/parameters/IfMatch'
       responses:
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '200':
           description: The session after the touch, with its (unchanged) version as `ETag`.
           headers:
@@ -579,6 +613,10 @@ paths:
       parameters:
         - $ref: '#/components/parameters/IfMatch'
       responses:
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '507':
+          $ref: '#/components/responses/StoreFull'
         '201':
           description: The session under its new id; `Location` is its new URL and `ETag` its new version.
           headers:
@@ -650,6 +688,8 @@ paths:
         request). Never shows a sid or data. A subject without live sessions gives an empty
         list, not 404. Takes no query parameter (400 `invalid-query`).
       responses:
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '200':
           description: The subject's live sessions.
           headers:
@@ -700,6 +740,8 @@ paths:
       parameters:
         - $ref: '#/components/parameters/except'
       responses:
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '200':
           description: How many sessions were revoked.
           headers:
@@ -735,6 +777,8 @@ paths:
         session: a session of another subject is left alone, and retries are safe. Afterwards
         every call on its sid gives 404. Takes no query parameter (400 `invalid-query`).
       responses:
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '204':
           description: No session of this subject has this handle any more. No body.
         '400':
@@ -750,6 +794,7 @@ paths:
     get:
       tags: [operations]
       operationId: getLiveness
+      security: []
       summary: Liveness probe
       description: 200 whenever the process serves HTTP. It does not ask the store; use `/readyz` for that.
       responses:
@@ -776,11 +821,14 @@ paths:
     get:
       tags: [operations]
       operationId: getReadiness
+      security: []
       summary: Readiness probe
       description: |
         200 when the session store answers (the memory store always does; the Redis store
         when Redis answers a PING in time), else 503 `store-unavailable` with `Retry-After`.
-        Take an instance out of a load balancer's rotation while it answers 503.
+        From the moment the server receives SIGTERM it answers 503 `shutting-down` (while it
+        still serves requests for `--drain-delay`, then finishes those in flight). Take an
+        instance out of a load balancer's rotation while it answers 503.
       responses:
         '200':
           description: The store answers. `store` names the configured store.
@@ -808,12 +856,45 @@ paths:
         '500':
           $ref: '#/components/responses/InternalError'
         '503':
-          $ref: '#/components/responses/StoreUnavailable'
+          $ref: '#/components/responses/NotReady'
+  /metrics:
+    description: 'Prometheus metrics. Serves GET (and HEAD); other methods get 405 `method-not-allowed` with `Allow: GET, HEAD`.'
+    get:
+      tags: [operations]
+      operationId: getMetrics
+      summary: Metrics in the Prometheus text format
+      description: |
+        The Prometheus text exposition format 0.0.4: `sessiond_http_request_duration_seconds`
+        (histogram by `route` template and `status_class`), `sessiond_store_command_duration_seconds`
+        (histogram by store `operation`), `sessiond_errors_total` (by problem `type` slug),
+        `sessiond_sessions_created_total`, `sessiond_sessions_deleted_total`,
+        `sessiond_sessions_rotated_total`, `sessiond_conditional_write_conflicts_total` and
+        `sessiond_store_up` (1 when the store's last call was answered). With API keys it needs
+        a key unless the server runs with `--metrics-auth none`.
+      responses:
+        '200':
+          description: Every metric.
+          headers:
+            Cache-Control:
+              $ref: '#/components/headers/CacheControl'
+          content:
+            text/plain:
+              schema:
+                type: string
+              example: |
+                # HELP sessiond_sessions_created_total Sessions created (POST /sessions).
+                # TYPE sessiond_sessions_created_total counter
+                sessiond_sessions_created_total 12
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '413':
+          $ref: '#/components/responses/BodyTooLarge'
   /openapi.yaml:
     description: 'This document. Serves GET (and HEAD); other methods get 405 `method-not-allowed` with `Allow: GET, HEAD`.'
     get:
       tags: [operations]
       operationId: getOpenAPIDocument
+      security: []
       summary: This API description
       description: The OpenAPI 3.1 document of the API that this server implements, embedded in the binary when it was built.
       responses:
@@ -825,7 +906,17 @@ paths:
                 description: An OpenAPI 3.1 document.
         '413':
           $ref: '#/components/responses/BodyTooLarge'
+security:
+  - bearerAuth: []
+  - {}
 components:
+  securitySchemes:
+    bearerAuth:
+      type: http
+      scheme: bearer
+      description: |
+        An API key of the server's `--api-keys-file` (`namespace:key` lines). Required on the
+        session and subject calls when the server has keys; the server runs open otherwise.
   parameters:
     sid:
       name: sid
@@ -1181,6 +1272,10 @@ components:
         - https://sessiond.dev/problems/data-too-large
         - https://sessiond.dev/problems/internal-error
         - https://sessiond.dev/problems/store-unavailable
+        - https://sessiond.dev/problems/unauthorized
+        - https://sessiond.dev/problems/store-full
+        - https://sessiond.dev/problems/request-timeout
+        - https://sessiond.dev/problems/shutting-down
     Problem:
       type: object
       description: |
@@ -1627,6 +1722,77 @@ components:
                     const: https://sessiond.dev/problems/internal-error
                   status:
                     const: 500
+    Unauthorized:
+      description: |
+        `unauthorized`: the server has API keys, and the request sent none (`WWW-Authenticate:
+        Bearer realm="sessiond"`) or one that is not among them (`..., error="invalid_token"`).
+      headers:
+        WWW-Authenticate:
+          description: '`Bearer realm="sessiond"`, with `error="invalid_token"` when a wrong key was sent (RFC 6750).'
+          required: true
+          schema:
+            type: string
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    const: https://sessiond.dev/problems/unauthorized
+                  status:
+                    const: 401
+          example:
+            type: https://sessiond.dev/problems/unauthorized
+            title: Missing or wrong API key
+            status: 401
+            detail: 'this call needs an API key: send Authorization: Bearer <key>'
+    StoreFull:
+      description: '`store-full`: the embedded store holds as many sessions of this namespace as `--max-sessions` allows; nothing was stored.'
+      headers:
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    const: https://sessiond.dev/problems/store-full
+                  status:
+                    const: 507
+          example:
+            type: https://sessiond.dev/problems/store-full
+            title: Session store is full
+            status: 507
+            detail: this namespace holds as many sessions as --max-sessions allows; delete some or raise the limit
+    NotReady:
+      description: |
+        `store-unavailable` (with `Retry-After`): the store does not answer; or `shutting-down`:
+        the server received SIGTERM and is draining.
+      headers:
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    enum:
+                      - https://sessiond.dev/problems/store-unavailable
+                      - https://sessiond.dev/problems/shutting-down
+                  status:
+                    const: 503
+          example:
+            type: https://sessiond.dev/problems/shutting-down
+            title: sessiond is shutting down
+            status: 503
+            detail: sessiond is draining its requests before it stops; send new ones elsewhere
     StoreUnavailable:
       description: |
         `store-unavailable`: the session store did not answer in time (e.g. Redis is down).
