@@ -92,6 +92,9 @@ info:
       soon as the limit is passed (at once when `Content-Length` declares it), and the
       connection is closed. Touch and rotate take no body: a non-empty one is 422
       `invalid-body`.
+    - A request must arrive whole, head and body, within 30 seconds of its first byte
+      (setting `--request-timeout`); else it is answered with 408 `request-timeout` on any
+      endpoint, and the connection is closed. Every operation lists the 408 and the 413.
     - Successful JSON responses are `application/json; charset=utf-8`. Responses with a JSON
       or problem body carry `Cache-Control: no-store`.
     - Query parameters: `GET` (and `HEAD`) `/sessions/{sid}` takes `touch`,
@@ -123,9 +126,12 @@ info:
 
     ## Request ids
 
-    Every response carries `X-Request-Id`: the request's own `X-Request-Id` when it is 1 to 128
-    visible ASCII characters without spaces, else a new random id of 32 hex digits. The same id
-    is in the server's access log line.
+    Every response to a request whose head arrived carries `X-Request-Id`: the request's own
+    `X-Request-Id` when it is 1 to 128 visible ASCII characters without spaces, else a new
+    random id of 32 lowercase hex digits (a value that does not qualify is replaced, never
+    refused). The same id is in the server's access log line, so a client that sends its own
+    can find its request there. Every operation lists the request header, and the responses
+    list the response header.
 
     ## Errors
 
@@ -187,6 +193,11 @@ paths:
         The body is optional: an empty body without `Content-Type` creates a session with
         `data` `{}`, `permanent` false and `subject` null, as does `{}`. An empty body sent with
         `Content-Type: application/json` is not JSON (400 `invalid-json`).
+
+        With `--max-sessions` on the embedded store, a create beyond the namespace's limit is
+        507 `store-full` and stores nothing.
+      parameters:
+        - $ref: '#/components/parameters/XRequestId'
       requestBody:
         required: false
         description: The initial data, permanence and subject. Every field is optional; no other field is accepted.
@@ -212,10 +223,6 @@ paths:
                 summary: An empty session
                 value: {}
       responses:
-        '401':
-          $ref: '#/components/responses/Unauthorized'
-        '507':
-          $ref: '#/components/responses/StoreFull'
         '201':
           description: Created. The body is the new session; `Location` is its URL and `ETag` its version (`"1"`).
           headers:
@@ -225,6 +232,8 @@ paths:
               $ref: '#/components/headers/ETag'
             Cache-Control:
               $ref: '#/components/headers/CacheControl'
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
             application/json:
               schema:
@@ -279,6 +288,10 @@ paths:
               description: List the sessions of the new session's subject (when it has one).
         '400':
           $ref: '#/components/responses/MalformedBody'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '413':
           $ref: '#/components/responses/BodyTooLarge'
         '415':
@@ -289,6 +302,8 @@ paths:
           $ref: '#/components/responses/InternalError'
         '503':
           $ref: '#/components/responses/StoreUnavailable'
+        '507':
+          $ref: '#/components/responses/StoreFull'
   /sessions/{sid}:
     description: 'One session. Serves GET (and HEAD, GET without the body), PUT, PATCH and DELETE; any other method gets 405 `method-not-allowed` with `Allow: GET, HEAD, PUT, PATCH, DELETE` (whatever the sid).'
     parameters:
@@ -308,9 +323,8 @@ paths:
         parameter and answers the same, without the body.
       parameters:
         - $ref: '#/components/parameters/touch'
+        - $ref: '#/components/parameters/XRequestId'
       responses:
-        '401':
-          $ref: '#/components/responses/Unauthorized'
         '200':
           description: The session (after the touch, when asked for), with its version as `ETag`.
           headers:
@@ -318,6 +332,8 @@ paths:
               $ref: '#/components/headers/ETag'
             Cache-Control:
               $ref: '#/components/headers/CacheControl'
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
             application/json:
               schema:
@@ -337,8 +353,12 @@ paths:
                 sid: $response.body#/sid
         '400':
           $ref: '#/components/responses/MalformedSIDOrQuery'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '404':
           $ref: '#/components/responses/SessionNotFound'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '413':
           $ref: '#/components/responses/BodyTooLarge'
         '500':
@@ -364,6 +384,7 @@ paths:
         changes nothing.
       parameters:
         - $ref: '#/components/parameters/IfMatch'
+        - $ref: '#/components/parameters/XRequestId'
       requestBody:
         required: true
         content:
@@ -384,8 +405,6 @@ paths:
                   permanent: true
                   subject: user-42
       responses:
-        '401':
-          $ref: '#/components/responses/Unauthorized'
         '200':
           description: The session after the write, with its new version as `ETag`.
           headers:
@@ -393,6 +412,8 @@ paths:
               $ref: '#/components/headers/ETag'
             Cache-Control:
               $ref: '#/components/headers/CacheControl'
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
             application/json:
               schema:
@@ -408,8 +429,12 @@ paths:
                 sid: $response.body#/sid
         '400':
           $ref: '#/components/responses/MalformedWriteRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '404':
           $ref: '#/components/responses/SessionNotFound'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '412':
           $ref: '#/components/responses/PreconditionFailed'
         '413':
@@ -449,6 +474,7 @@ paths:
         request changes nothing.
       parameters:
         - $ref: '#/components/parameters/IfMatch'
+        - $ref: '#/components/parameters/XRequestId'
       requestBody:
         required: true
         content:
@@ -472,8 +498,6 @@ paths:
                 value:
                   subject: null
       responses:
-        '401':
-          $ref: '#/components/responses/Unauthorized'
         '200':
           description: The session after the patch, with its new version as `ETag`.
           headers:
@@ -481,6 +505,8 @@ paths:
               $ref: '#/components/headers/ETag'
             Cache-Control:
               $ref: '#/components/headers/CacheControl'
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
             application/json:
               schema:
@@ -496,8 +522,12 @@ paths:
                 sid: $response.body#/sid
         '400':
           $ref: '#/components/responses/MalformedWriteRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '404':
           $ref: '#/components/responses/SessionNotFound'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '412':
           $ref: '#/components/responses/PreconditionFailed'
         '413':
@@ -521,13 +551,19 @@ paths:
         already gone still gives 204.
       parameters:
         - $ref: '#/components/parameters/IfMatch'
+        - $ref: '#/components/parameters/XRequestId'
       responses:
-        '401':
-          $ref: '#/components/responses/Unauthorized'
         '204':
           description: The session is gone (or never existed). No body.
+          headers:
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
         '400':
           $ref: '#/components/responses/MalformedSIDOrIfMatch'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '412':
           $ref: '#/components/responses/PreconditionFailed'
         '413':
@@ -553,9 +589,8 @@ paths:
         `If-Match` (400), then the store (404, 412).
       parameters:
         - $ref: '#/components/parameters/IfMatch'
+        - $ref: '#/components/parameters/XRequestId'
       responses:
-        '401':
-          $ref: '#/components/responses/Unauthorized'
         '200':
           description: The session after the touch, with its (unchanged) version as `ETag`.
           headers:
@@ -563,6 +598,8 @@ paths:
               $ref: '#/components/headers/ETag'
             Cache-Control:
               $ref: '#/components/headers/CacheControl'
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
             application/json:
               schema:
@@ -578,8 +615,12 @@ paths:
                 sid: $response.body#/sid
         '400':
           $ref: '#/components/responses/MalformedSIDOrIfMatch'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '404':
           $ref: '#/components/responses/SessionNotFound'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '412':
           $ref: '#/components/responses/PreconditionFailed'
         '413':
@@ -609,14 +650,13 @@ paths:
         Takes no body (a non-empty body is 422 `invalid-body`). Gives 404 for a session that is
         absent, expired or deleted; with `If-Match`, 412 for a live session whose version is not
         listed. The sid is checked first (400), then the body (422), then `If-Match` (400), then
-        the store (404, 412).
+        the store (404, 412). The new id is a new entry in the store: with `--max-sessions` on
+        the embedded store, a namespace at its limit gets 507 `store-full`, and the session
+        stays under its old id.
       parameters:
         - $ref: '#/components/parameters/IfMatch'
+        - $ref: '#/components/parameters/XRequestId'
       responses:
-        '401':
-          $ref: '#/components/responses/Unauthorized'
-        '507':
-          $ref: '#/components/responses/StoreFull'
         '201':
           description: The session under its new id; `Location` is its new URL and `ETag` its new version.
           headers:
@@ -626,6 +666,8 @@ paths:
               $ref: '#/components/headers/ETag'
             Cache-Control:
               $ref: '#/components/headers/CacheControl'
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
             application/json:
               schema:
@@ -662,8 +704,12 @@ paths:
                 sid: $response.body#/sid
         '400':
           $ref: '#/components/responses/MalformedSIDOrIfMatch'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
         '404':
           $ref: '#/components/responses/SessionNotFound'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '412':
           $ref: '#/components/responses/PreconditionFailed'
         '413':
@@ -674,6 +720,8 @@ paths:
           $ref: '#/components/responses/InternalError'
         '503':
           $ref: '#/components/responses/StoreUnavailable'
+        '507':
+          $ref: '#/components/responses/StoreFull'
   /subjects/{subject}/sessions:
     description: 'The live sessions of one subject. Serves GET (and HEAD, GET without the body) and DELETE; any other method gets 405 `method-not-allowed` with `Allow: GET, HEAD, DELETE` (whatever the subject).'
     parameters:
@@ -687,14 +735,16 @@ paths:
         under its handle with its permanence, timestamps and `ttl` (counted at the time of the
         request). Never shows a sid or data. A subject without live sessions gives an empty
         list, not 404. Takes no query parameter (400 `invalid-query`).
+      parameters:
+        - $ref: '#/components/parameters/XRequestId'
       responses:
-        '401':
-          $ref: '#/components/responses/Unauthorized'
         '200':
           description: The subject's live sessions.
           headers:
             Cache-Control:
               $ref: '#/components/headers/CacheControl'
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
             application/json:
               schema:
@@ -723,6 +773,10 @@ paths:
               description: Revoke the subject's oldest session.
         '400':
           $ref: '#/components/responses/MalformedSubjectOrQuery'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '413':
           $ref: '#/components/responses/BodyTooLarge'
         '500':
@@ -739,14 +793,15 @@ paths:
         call on their sids gives 404. Answers 200 also when there was nothing to revoke.
       parameters:
         - $ref: '#/components/parameters/except'
+        - $ref: '#/components/parameters/XRequestId'
       responses:
-        '401':
-          $ref: '#/components/responses/Unauthorized'
         '200':
           description: How many sessions were revoked.
           headers:
             Cache-Control:
               $ref: '#/components/headers/CacheControl'
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
             application/json:
               schema:
@@ -756,6 +811,10 @@ paths:
                 revoked: 2
         '400':
           $ref: '#/components/responses/MalformedSubjectHandleOrQuery'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '413':
           $ref: '#/components/responses/BodyTooLarge'
         '500':
@@ -776,13 +835,20 @@ paths:
         that device" button next to a listing). Answers 204 whether or not there was such a
         session: a session of another subject is left alone, and retries are safe. Afterwards
         every call on its sid gives 404. Takes no query parameter (400 `invalid-query`).
+      parameters:
+        - $ref: '#/components/parameters/XRequestId'
       responses:
-        '401':
-          $ref: '#/components/responses/Unauthorized'
         '204':
           description: No session of this subject has this handle any more. No body.
+          headers:
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
         '400':
           $ref: '#/components/responses/MalformedSubjectHandleOrQuery'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '413':
           $ref: '#/components/responses/BodyTooLarge'
         '500':
@@ -797,12 +863,16 @@ paths:
       security: []
       summary: Liveness probe
       description: 200 whenever the process serves HTTP. It does not ask the store; use `/readyz` for that.
+      parameters:
+        - $ref: '#/components/parameters/XRequestId'
       responses:
         '200':
           description: The process is up.
           headers:
             Cache-Control:
               $ref: '#/components/headers/CacheControl'
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
             application/json:
               schema:
@@ -814,6 +884,8 @@ paths:
                     const: alive
               example:
                 status: alive
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '413':
           $ref: '#/components/responses/BodyTooLarge'
   /readyz:
@@ -829,12 +901,16 @@ paths:
         From the moment the server receives SIGTERM it answers 503 `shutting-down` (while it
         still serves requests for `--drain-delay`, then finishes those in flight). Take an
         instance out of a load balancer's rotation while it answers 503.
+      parameters:
+        - $ref: '#/components/parameters/XRequestId'
       responses:
         '200':
           description: The store answers. `store` names the configured store.
           headers:
             Cache-Control:
               $ref: '#/components/headers/CacheControl'
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
             application/json:
               schema:
@@ -851,6 +927,8 @@ paths:
               example:
                 status: ready
                 store: memory
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '413':
           $ref: '#/components/responses/BodyTooLarge'
         '500':
@@ -869,16 +947,21 @@ paths:
         (histogram by store `operation`), `sessiond_errors_total` (by problem `type` slug),
         `sessiond_sessions_created_total`, `sessiond_sessions_deleted_total`,
         `sessiond_sessions_rotated_total`, `sessiond_conditional_write_conflicts_total` and
-        `sessiond_store_up` (1 when the store's last call was answered). With API keys it needs
-        a key unless the server runs with `--metrics-auth none`.
+        `sessiond_store_up` (1 when the store's last call was answered, else 0). HEAD answers
+        the same without the body. With API keys it needs a key unless the server runs with
+        `--metrics-auth none`; without a keys file it is open, like every call.
+      parameters:
+        - $ref: '#/components/parameters/XRequestId'
       responses:
         '200':
-          description: Every metric.
+          description: 'Every metric, as `Content-Type: text/plain; version=0.0.4; charset=utf-8`.'
           headers:
             Cache-Control:
               $ref: '#/components/headers/CacheControl'
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
-            text/plain:
+            text/plain; version=0.0.4:
               schema:
                 type: string
               example: |
@@ -887,6 +970,8 @@ paths:
                 sessiond_sessions_created_total 12
         '401':
           $ref: '#/components/responses/Unauthorized'
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '413':
           $ref: '#/components/responses/BodyTooLarge'
   /openapi.yaml:
@@ -897,13 +982,20 @@ paths:
       security: []
       summary: This API description
       description: The OpenAPI 3.1 document of the API that this server implements, embedded in the binary when it was built.
+      parameters:
+        - $ref: '#/components/parameters/XRequestId'
       responses:
         '200':
           description: The document, as YAML.
+          headers:
+            X-Request-Id:
+              $ref: '#/components/headers/XRequestId'
           content:
             application/yaml:
               schema:
                 description: An OpenAPI 3.1 document.
+        '408':
+          $ref: '#/components/responses/RequestTimeout'
         '413':
           $ref: '#/components/responses/BodyTooLarge'
 security:
@@ -915,8 +1007,11 @@ components:
       type: http
       scheme: bearer
       description: |
-        An API key of the server's `--api-keys-file` (`namespace:key` lines). Required on the
-        session and subject calls when the server has keys; the server runs open otherwise.
+        An API key of the server's `--api-keys-file` (`namespace:key` lines), sent as
+        `Authorization: Bearer <key>`. Required on the `/sessions` and `/subjects` calls (and
+        `/metrics`, unless `--metrics-auth none`) when the server has keys; a key sees only its
+        namespace. Without `--api-keys-file` the server runs open and ignores the header, which
+        is why every such operation also lists the empty requirement `{}`.
   parameters:
     sid:
       name: sid
@@ -987,6 +1082,18 @@ components:
         type: string
         pattern: '^[ \t]*(\*|(,[ \t]*)*(W/)?"[!#-+\--~]*"([ \t]*,([ \t]*(W/)?"[!#-+\--~]*")?)*)[ \t]*$'
       example: '"1"'
+    XRequestId:
+      name: X-Request-Id
+      in: header
+      required: false
+      description: |
+        An id for this request, to find it in the server's log and tie it to the caller's own
+        logs. Kept when it is 1 to 128 visible ASCII characters without spaces, and sent back
+        as the response's `X-Request-Id`; any other value, or none, is replaced by a new random
+        id. Never refused.
+      schema:
+        type: string
+      example: checkout-7f3a9c
   headers:
     ETag:
       description: The session's version as a strong entity tag, e.g. `"3"` (on a 412, the version the session has now).
@@ -1015,6 +1122,16 @@ components:
       schema:
         type: string
       example: GET, HEAD, PUT, PATCH, DELETE
+    XRequestId:
+      description: |
+        The request's own `X-Request-Id` when it is 1 to 128 visible ASCII characters without
+        spaces, else a new random id of 32 lowercase hex digits. The access log line of the
+        request has the same id.
+      required: true
+      schema:
+        type: string
+        pattern: '^[!-~]{1,128}$'
+      example: 3f2a9c0e8b7d4e1fa6c5b4d3e2f1a0b9
     RetryAfter:
       description: Seconds to wait before retrying.
       required: true
@@ -1331,6 +1448,8 @@ components:
         `touch`, `touch` given twice, a `touch` other than `true` or `false`, or a bad
         percent-escape.
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1353,6 +1472,8 @@ components:
     MalformedSIDOrIfMatch:
       description: '`malformed-sid` (checked first), `invalid-query` (this call takes no query parameter), or `invalid-if-match`: `If-Match` is neither `*` nor a list of entity tags.'
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1379,6 +1500,8 @@ components:
         `duplicate-key` or `too-deep` (`data` nests deeper than the limit); or
         `invalid-query`: the request has a query string (this call takes no parameter).
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1407,6 +1530,8 @@ components:
         `invalid-if-match` (`If-Match` is neither `*` nor a list of entity tags), or a body that
         is not acceptable JSON: `invalid-json`, `invalid-utf8`, `duplicate-key` or `too-deep`.
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1438,6 +1563,8 @@ components:
         `invalid-query`: the request has a query parameter (this call takes none) or a bad
         percent-escape in its query.
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1464,6 +1591,8 @@ components:
         `invalid-query`: a query parameter this call does not take (`except` is the only one,
         and only when revoking all), a parameter given twice, or a bad percent-escape.
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1487,6 +1616,8 @@ components:
     NotFound:
       description: '`not-found`: the API serves nothing at this path (any path not listed in this document).'
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1502,6 +1633,8 @@ components:
     SessionNotFound:
       description: '`session-not-found`: no live session has this id (it never existed, expired, was deleted, revoked or rotated).'
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1525,6 +1658,8 @@ components:
         every method that this document does not list under a path (HEAD is served wherever
         GET is); `Allow` names those it serves.
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Allow:
           $ref: '#/components/headers/Allow'
         Cache-Control:
@@ -1549,6 +1684,8 @@ components:
         `precondition-failed`: `If-Match` does not list the version of the live session.
         Nothing changed; `current_version` and `ETag` give the version the session has now.
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         ETag:
           $ref: '#/components/headers/ETag'
         Cache-Control:
@@ -1569,6 +1706,8 @@ components:
         `--max-body-bytes`). Checked on every endpoint before anything else; the connection is
         closed after this response (`Connection: close`).
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1586,12 +1725,45 @@ components:
             title: Body is too large
             status: 413
             detail: the body exceeds the limit of 65536 bytes
+    RequestTimeout:
+      description: |
+        `request-timeout`: the request did not arrive whole within the request timeout of its
+        first byte (default 30 s; server setting `--request-timeout`): its head came too slowly,
+        or, once the head was in, its body. The connection is closed after this response
+        (`Connection: close`). Any endpoint may answer it; clients that send their requests at
+        once never see it.
+      headers:
+        X-Request-Id:
+          description: As on every response, when the request's head arrived; a request whose head never arrived whole gets none.
+          required: false
+          schema:
+            type: string
+            pattern: '^[!-~]{1,128}$'
+        Cache-Control:
+          $ref: '#/components/headers/CacheControl'
+      content:
+        application/problem+json:
+          schema:
+            allOf:
+              - $ref: '#/components/schemas/Problem'
+              - properties:
+                  type:
+                    const: https://sessiond.dev/problems/request-timeout
+                  status:
+                    const: 408
+          example:
+            type: https://sessiond.dev/problems/request-timeout
+            title: Request not received in time
+            status: 408
+            detail: the request did not arrive whole within 30 s
     UnsupportedMediaType:
       description: |
         `unsupported-media-type`: the request does not say `Content-Type: application/json`
         (it is missing, names another type, is repeated, or names a charset other than UTF-8).
         Only a POST without a body may leave it out.
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1615,6 +1787,8 @@ components:
         `Content-Type: application/merge-patch+json` (it is missing, names another type,
         `application/json` included, is repeated, or names a charset other than UTF-8).
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1639,6 +1813,8 @@ components:
         than 256 bytes) or `unsupported-value` (an integer beyond 64 bits, a number beyond a
         double, `\u0000` in an object key).
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1667,6 +1843,8 @@ components:
         `\u0000` in an object key) or `data-too-large` (the merged data would be larger than the
         body limit; nothing is written).
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1690,6 +1868,8 @@ components:
     BodyNotAccepted:
       description: '`invalid-body`: this endpoint takes no body, and the request has a non-empty one.'
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1710,6 +1890,8 @@ components:
     InternalError:
       description: '`internal-error`: the request failed inside sessiond; the server log has the details (never session data).'
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1727,11 +1909,15 @@ components:
         `unauthorized`: the server has API keys, and the request sent none (`WWW-Authenticate:
         Bearer realm="sessiond"`) or one that is not among them (`..., error="invalid_token"`).
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         WWW-Authenticate:
           description: '`Bearer realm="sessiond"`, with `error="invalid_token"` when a wrong key was sent (RFC 6750).'
           required: true
           schema:
             type: string
+            pattern: '^Bearer realm="sessiond"(, error="invalid_token")?$'
+          example: Bearer realm="sessiond", error="invalid_token"
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1752,6 +1938,8 @@ components:
     StoreFull:
       description: '`store-full`: the embedded store holds as many sessions of this namespace as `--max-sessions` allows; nothing was stored.'
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1771,9 +1959,17 @@ components:
             detail: this namespace holds as many sessions as --max-sessions allows; delete some or raise the limit
     NotReady:
       description: |
-        `store-unavailable` (with `Retry-After`): the store does not answer; or `shutting-down`:
-        the server received SIGTERM and is draining.
+        `store-unavailable` (with `Retry-After`): the store does not answer; or `shutting-down`
+        (without it): the server received SIGTERM and is draining, and will not be ready again.
       headers:
+        Retry-After:
+          description: Seconds to wait before asking again; sent with `store-unavailable` only.
+          required: false
+          schema:
+            type: integer
+            minimum: 0
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Cache-Control:
           $ref: '#/components/headers/CacheControl'
       content:
@@ -1799,6 +1995,8 @@ components:
         Nothing is known about the session; retry after `Retry-After` seconds. The service
         never answers 404 or falls back to another store in this case.
       headers:
+        X-Request-Id:
+          $ref: '#/components/headers/XRequestId'
         Retry-After:
           $ref: '#/components/headers/RetryAfter'
         Cache-Control:

@@ -9,6 +9,7 @@ import NIOConcurrencyHelpers
 /// Writes log lines to standard output from a thread of its own, so that an event loop never
 /// waits for a slow reader of the log. Lines wait in a bounded queue; when it is full, new lines
 /// are dropped and counted, and a line saying how many were dropped follows once there is room.
+/// A writer and its thread live until the process ends.
 public final class LogWriter: @unchecked Sendable {
     // @unchecked: `pending` and `dropped` are only touched while `state` is locked.
 
@@ -29,7 +30,8 @@ public final class LogWriter: @unchecked Sendable {
     init(capacity: Int, descriptor: Int32) {
         self.capacity = capacity
         self.descriptor = descriptor
-        let thread = Thread { [unowned self] in self.run() }
+        // The thread holds the writer for the life of the process: a writer is never freed.
+        let thread = Thread { self.run() }
         thread.name = "sessiond-log"
         thread.start()
     }

@@ -105,46 +105,49 @@ public final class HTTPServer: Service {
         )
         onBound(address)
 
-        let drained = channel.eventLoop.makePromise(of: Void.self)
+        // `quiesced` is the quiescing helper's; `finished` completes once, with true when every
+        // connection closed, or false when the grace period ran out first.
+        let quiesced = channel.eventLoop.makePromise(of: Void.self)
+        let finished = channel.eventLoop.makePromise(of: Bool.self)
+        let outcome = NIOLockedValueBox<Bool?>(nil)
+        @Sendable func finish(_ allClosed: Bool) {
+            guard outcome.withLockedValue({ value in defer { value = value ?? allClosed }; return value == nil }) else { return }
+            finished.succeed(allClosed)
+        }
+        quiesced.futureResult.whenComplete { _ in finish(true) }
         let initiated = NIOLockedValueBox(false)
         @Sendable func drain() {
             // The quiescing helper must be given its promise once only.
             guard initiated.withLockedValue({ wasInitiated in defer { wasInitiated = true }; return !wasInitiated }) else { return }
             logger.notice("draining: no new connections, finishing requests in flight")
-            quiesce.initiateShutdown(promise: drained)
+            quiesce.initiateShutdown(promise: quiesced)
         }
         let lifecycle = application.lifecycle
         let drainDelay = limits.drainDelay
-        let finished = try await withTaskCancellationHandler {
+        let grace = limits.shutdownGrace
+        let eventLoop = channel.eventLoop
+        @Sendable func beginShutdown(after delay: Duration) {
+            guard !lifecycle.isDraining else { return }
+            lifecycle.beginDraining()
+            logger.notice("shutting down: /readyz answers 503", metadata: ["drain_delay": "\(delay)"])
+            eventLoop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) {
+                drain()
+            }
+            let total = delay + grace
+            eventLoop.scheduleTask(in: .nanoseconds(Int64(total.components.seconds) * 1_000_000_000 + total.components.attoseconds / 1_000_000_000)) {
+                finish(false)
+            }
+        }
+        let allClosed = try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
-                try await withThrowingTaskGroup(of: Bool.self) { tasks in
-                    tasks.addTask {
-                        try await drained.futureResult.get()
-                        return true
-                    }
-                    // Ends the wait `shutdownGrace` after the drain began, whatever is still open.
-                    tasks.addTask {
-                        while !lifecycle.isDraining { try await Task.sleep(for: .milliseconds(20)) }
-                        try await Task.sleep(for: drainDelay + limits.shutdownGrace)
-                        return false
-                    }
-                    let first = try await tasks.next() ?? false
-                    tasks.cancelAll()
-                    return first
-                }
+                try await finished.futureResult.get()
             } onGracefulShutdown: {
-                lifecycle.beginDraining()
-                logger.notice("shutting down: /readyz answers 503", metadata: ["drain_delay": "\(drainDelay)"])
-                Task {
-                    try? await Task.sleep(for: drainDelay)
-                    drain()
-                }
+                beginShutdown(after: drainDelay)
             }
         } onCancel: {
-            lifecycle.beginDraining()
-            drain()
+            beginShutdown(after: .zero)
         }
-        if finished {
+        if allClosed {
             logger.notice("all connections closed")
         } else {
             logger.warning("shutdown grace period over: closing the connections still open", metadata: ["open": "\(open.count)"])

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import SessionCore
 
 /// What `HTTPRequestHandler` tells `RequestDeadlineHandler` about the request on the wire
 /// (sent as outbound user events).
@@ -61,18 +62,22 @@ final class RequestDeadlineHandler: ChannelDuplexHandler {
     private func expire(context: ChannelHandlerContext) {
         deadline = nil
         guard !inRequest, context.channel.isActive else { return }
-        logger.info("request", metadata: ["route": "-", "status": .stringConvertible(408), "problem": "request-timeout"])
-        var buffer = context.channel.allocator.buffer(capacity: 256)
-        buffer.writeBytes(Self.response(seconds: timeout.nanoseconds / 1_000_000_000))
+        let requestID = RequestID.random()
+        logger.info(
+            "request", metadata: ["request_id": "\(requestID)", "route": "-", "status": .stringConvertible(408), "problem": "request-timeout"]
+        )
+        var buffer = context.channel.allocator.buffer(capacity: 320)
+        buffer.writeBytes(Self.response(seconds: timeout.nanoseconds / 1_000_000_000, requestID: requestID, now: SystemClock().now()))
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     /// The whole 408 response, written as bytes: no request head exists to answer through the
     /// HTTP encoder.
-    static func response(seconds: Int64) -> [UInt8] {
+    static func response(seconds: Int64, requestID: String, now: Timestamp) -> [UInt8] {
         let problem = Problem(.requestTimeout, detail: "the request head did not arrive within \(seconds) s of its first byte")
         let body = problem.response.body
         var text = "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/problem+json\r\nCache-Control: no-store\r\n"
+        text += "X-Request-Id: \(requestID)\r\nDate: \(HTTPDate.format(secondsSinceEpoch: now.millisecondsSinceEpoch / 1000))\r\n"
         text += "Connection: close\r\nContent-Length: \(body.readableBytes)\r\n\r\n"
         return Array(text.utf8) + Array(body.readableBytesView)
     }
