@@ -54,7 +54,8 @@ public final class RedisStore: SessionStore {
 
     // MARK: - SessionStore
 
-    public func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+    /// Redis has no session limit of its own (`maxmemory` bounds it), so `replacing` changes nothing.
+    public func insert(_ session: Session, replacing: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         let handle = session.handle
         let cover: EventLoopFuture<(String, Int64)>
         if let subject = session.subject {
@@ -234,7 +235,7 @@ public final class RedisStore: SessionStore {
                     // removes its own entry.
                     var live: [SessionSummary] = []
                     for (entry, reply) in zip(entries, replies) {
-                        guard case let .array(fields) = reply, fields.count == 5, fields[1].string == subject.value,
+                        guard case let .array(fields) = reply, fields.count == 5, fields[1].bytes == Array(subject.value.utf8),
                               let created = fields[2].int, let updated = fields[3].int, let expires = fields[4].int,
                               now.millisecondsSinceEpoch < expires
                         else { continue }

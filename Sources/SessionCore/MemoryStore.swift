@@ -45,6 +45,8 @@ public final class MemoryStore: SessionStore, Service {
     private let maxSessions: Int?
     /// Sessions held, live or expired but not yet removed.
     private let held = Atomic<Int>(0)
+    /// When a full store last swept on demand (ms since the epoch), so that refusals stay cheap.
+    private let lastFullSweep = Atomic<Int64>(0)
 
     /// - Parameters:
     ///   - policy: the lifetimes that `update` applies.
@@ -91,8 +93,8 @@ public final class MemoryStore: SessionStore, Service {
 
     // MARK: - SessionStore
 
-    public func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        guard reserveRoom(at: session.updatedAt) else {
+    public func insert(_ session: Session, replacing: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        guard replacing ? reserveRoomAnyway() : reserveRoom(at: session.updatedAt) else {
             return eventLoop.makeFailedFuture(SessionStoreError.full("the store holds \(maxSessions ?? 0) sessions"))
         }
         let handle = session.handle
@@ -110,13 +112,24 @@ public final class MemoryStore: SessionStore, Service {
         return eventLoop.makeSucceededVoidFuture()
     }
 
+    /// Counts one more session held, over the limit too: a rotation's copy, whose original goes.
+    private func reserveRoomAnyway() -> Bool {
+        held.add(1, ordering: .relaxed)
+        return true
+    }
+
     /// Counts one more session held; false (and nothing counted) when that would pass
-    /// `maxSessions` even after expired sessions are swept.
+    /// `maxSessions` even after expired sessions are swept (at most once a second).
     private func reserveRoom(at now: Timestamp) -> Bool {
         let before = held.add(1, ordering: .relaxed).oldValue
         guard let maxSessions, before >= maxSessions else { return true }
         held.subtract(1, ordering: .relaxed)
-        // Expired sessions still count until swept: sweep, then try once more.
+        // Expired sessions still count until swept: sweep, then try once more. A sweep visits
+        // every session, so a full store does it at most once a second, not per refusal.
+        let last = lastFullSweep.load(ordering: .relaxed)
+        guard now.millisecondsSinceEpoch - last >= 1000,
+              lastFullSweep.compareExchange(expected: last, desired: now.millisecondsSinceEpoch, ordering: .relaxed).exchanged
+        else { return false }
         sweep(at: now)
         let again = held.add(1, ordering: .relaxed).oldValue
         guard again >= maxSessions else { return true }

@@ -23,12 +23,12 @@ public struct SessionService: Sendable {
             createdAt: now, updatedAt: now,
             expiresAt: policy.expiry(createdAt: now, now: now, permanent: permanent)
         )
-        return insertWithFreshID(session, attemptsLeft: 3, on: eventLoop)
+        return insertWithFreshID(session, replacing: false, attemptsLeft: 3, on: eventLoop)
     }
 
     /// Inserts `session`, drawing a new id when its id is taken.
-    private func insertWithFreshID(_ session: Session, attemptsLeft: Int, on eventLoop: any EventLoop) -> EventLoopFuture<Session> {
-        store.insert(session, on: eventLoop)
+    private func insertWithFreshID(_ session: Session, replacing: Bool, attemptsLeft: Int, on eventLoop: any EventLoop) -> EventLoopFuture<Session> {
+        store.insert(session, replacing: replacing, on: eventLoop)
             .map { session }
             .flatMapError { error in
                 guard attemptsLeft > 1, (error as? SessionStoreError) == .duplicateID else {
@@ -36,7 +36,7 @@ public struct SessionService: Sendable {
                 }
                 var retry = session
                 retry.id = .random()
-                return self.insertWithFreshID(retry, attemptsLeft: attemptsLeft - 1, on: eventLoop)
+                return self.insertWithFreshID(retry, replacing: replacing, attemptsLeft: attemptsLeft - 1, on: eventLoop)
             }
     }
 
@@ -98,7 +98,7 @@ public struct SessionService: Sendable {
             copy.version = old.version &+ 1
             copy.updatedAt = now
             copy.expiresAt = policy.expiry(createdAt: old.createdAt, now: now, permanent: old.permanent)
-            return self.insertWithFreshID(copy, attemptsLeft: 3, on: eventLoop).flatMap { stored in
+            return self.insertWithFreshID(copy, replacing: true, attemptsLeft: 3, on: eventLoop).flatMap { stored in
                 store.remove(id, if: .versions([old.version]), at: now, on: eventLoop).flatMap { removal in
                     switch removal {
                     case .removed:

@@ -12,14 +12,17 @@ import NIOCore
 /// - A session is never returned, updated or reported present at or after its `expiresAt`,
 ///   whether or not it has been swept yet.
 /// - The subject index lists every live session of a subject (it may hold entries of sessions
-///   that are gone, which listing drops) and holds nothing long after the sessions it names
-///   expired.
+///   that are gone or moved, which listing skips) and holds nothing long after the sessions it
+///   names expired.
 /// - A store that cannot answer fails the future with `SessionStoreError.unavailable` (or
 ///   `.timeout`); it never reports that as "not found".
 public protocol SessionStore: Sendable {
     /// Adds `session` under its handle (and to its subject's index).
-    /// - Throws (in the future): `SessionStoreError.duplicateID` when a live session has that id.
-    func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
+    /// - Parameter replacing: true for a rotation's copy, whose original is removed next: a
+    ///   store with a session limit lets it in even when full.
+    /// - Throws (in the future): `SessionStoreError.duplicateID` when a live session has that id,
+    ///   `.full` when the store holds as many sessions as it may.
+    func insert(_ session: Session, replacing: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
 
     /// The live session with `id` at `now`, or nil when there is none or it has expired.
     func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?>
@@ -39,8 +42,8 @@ public protocol SessionStore: Sendable {
         _ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome>
 
-    /// The live sessions of `subject` at `now`, in no particular order. Drops index entries of
-    /// sessions that are gone or belong to another subject now.
+    /// The live sessions of `subject` at `now`, in no particular order; index entries of
+    /// sessions that are gone or belong to another subject now are skipped (and may be dropped).
     func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]>
 
     /// Removes the session named `handle` if it is live and belongs to `subject`.
@@ -51,4 +54,11 @@ public protocol SessionStore: Sendable {
 
     /// Succeeds when the store can serve requests now (for `/readyz`).
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void>
+}
+
+extension SessionStore {
+    /// Adds a new session (not a rotation's copy).
+    public func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        insert(session, replacing: false, on: eventLoop)
+    }
 }

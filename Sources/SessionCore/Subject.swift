@@ -14,4 +14,12 @@ public struct Subject: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { value }
+
+    /// Equal when the UTF-8 bytes are equal (as Redis compares them), not by Unicode
+    /// equivalence: `é` and `e` + U+0301 are two subjects.
+    public static func == (lhs: Subject, rhs: Subject) -> Bool { lhs.value.utf8.elementsEqual(rhs.value.utf8) }
+
+    public func hash(into hasher: inout Hasher) {
+        for byte in value.utf8 { hasher.combine(byte) }
+    }
 }

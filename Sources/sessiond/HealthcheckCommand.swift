@@ -14,9 +14,9 @@ struct HealthcheckCommand: ParsableCommand {
         commandName: "healthcheck",
         abstract: "Exit 0 when the local sessiond is ready (GET /readyz answers 200), 1 otherwise.",
         discussion: """
-            Connects to the port sessiond listens on (--port, or SESSIOND_PORT, default 8080), on 127.0.0.1 \
-            (or ::1 when SESSIOND_HOST is an IPv6 address), and asks GET /readyz. Prints why it failed on \
-            standard error.
+            Connects to the port sessiond listens on (--port, or SESSIOND_PORT, default 8080), on the address \
+            of SESSIOND_HOST (127.0.0.1 when it is unset, 0.0.0.0 or localhost; ::1 for ::), and asks \
+            GET /readyz. Prints why it failed on standard error. Numeric addresses only.
             """
     )
 
@@ -28,7 +28,14 @@ struct HealthcheckCommand: ParsableCommand {
         // `sessiond` itself has a --port too, and the parser hands a --port after the subcommand
         // name to it; so the arguments are read here as well.
         let port = self.port ?? Self.portArgument() ?? environment["SESSIOND_PORT"].flatMap(Int.init) ?? 8080
-        let host = (environment["SESSIOND_HOST"] ?? "").contains(":") ? "::1" : "127.0.0.1"
+        // A wildcard address is reached on loopback; a specific one (10.1.2.3) only there.
+        let configured = environment["SESSIOND_HOST"] ?? ""
+        let host: String
+        switch configured {
+        case "", "0.0.0.0", "localhost": host = "127.0.0.1"
+        case "::", "[::]": host = "::1"
+        default: host = configured.trimmingCharacters(in: ["[", "]"])
+        }
         switch ReadinessProbe.check(host: host, port: port, timeoutSeconds: timeout) {
         case .ready:
             return

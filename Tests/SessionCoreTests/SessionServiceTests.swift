@@ -38,4 +38,20 @@ struct SessionServiceTests {
         #expect(try await service.delete(session.id, on: loop).get() == .notFound)
         #expect(try await service.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil), on: loop).get() == .notFound)
     }
+
+    @Test func aFullStoreRefusesCreatesButNotRotations() async throws {
+        let store = MemoryStore(policy: policy, clock: clock, configuration: .init(maxSessions: 1))
+        let service = SessionService(store: store, policy: policy, clock: clock)
+        let session = try await service.create(data: Array("{}".utf8), permanent: false, on: loop).get()
+        await #expect(throws: SessionStoreError.full("")) {
+            try await service.create(data: Array("{}".utf8), permanent: false, on: loop).get()
+        }
+        guard case let .rotated(new) = try await service.rotate(session.id, on: loop).get() else {
+            Issue.record("a full store refused a rotation")
+            return
+        }
+        #expect(store.storedCount == 1)
+        _ = try await service.delete(new.id, on: loop).get()
+        _ = try await service.create(data: Array("{}".utf8), permanent: false, on: loop).get()
+    }
 }

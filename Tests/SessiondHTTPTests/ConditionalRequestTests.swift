@@ -63,6 +63,13 @@ struct ConditionalRequestTests {
         #expect(problem.type == .malformedHandle)
     }
 
+    @Test func subjectsAreTheirBytes() throws {
+        // As Redis compares them: a precomposed é and e + combining acute are two subjects.
+        #expect(Subject("\u{e9}") != Subject("e\u{301}"))
+        #expect(Set([Subject("\u{e9}"), Subject("e\u{301}")]).count == 2)
+        #expect(Subject("user-1") == Subject("user-1"))
+    }
+
     @Test func handlesAreAOneWayFunctionOfTheSid() throws {
         let sid = try #require(SessionID("1b4e28ba-2fa1-41d2-883f-0016d3cca427"))
         // sha256(b"sessiond-handle-v1:1b4e28ba-2fa1-41d2-883f-0016d3cca427").hexdigest()[:32]

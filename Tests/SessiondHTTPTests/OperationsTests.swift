@@ -9,7 +9,7 @@ struct UnavailableStore: SessionStore {
     private func fail<T>(_ loop: any EventLoop) -> EventLoopFuture<T> {
         loop.makeFailedFuture(SessionStoreError.unavailable("connection refused"))
     }
-    func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> { fail(eventLoop) }
+    func insert(_ session: Session, replacing: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Void> { fail(eventLoop) }
     func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> { fail(eventLoop) }
     func update(
         _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
@@ -102,7 +102,9 @@ struct LaterStore: SessionStore {
         loop.execute { future.cascade(to: promise) }
         return promise.futureResult
     }
-    func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> { later(base.insert(session, on: eventLoop), eventLoop) }
+    func insert(_ session: Session, replacing: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        later(base.insert(session, replacing: replacing, on: eventLoop), eventLoop)
+    }
     func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
         later(base.load(id, at: now, on: eventLoop), eventLoop)
     }

@@ -43,8 +43,10 @@ struct SecurityTests {
             let configuration = try SessiondConfiguration.resolve(flags: [.host: host], environment: [:], coreCount: 1)
             #expect(try Sessiond.loadKeys(configuration) == nil, "\(host)")
         }
-        let open = try SessiondConfiguration.resolve(flags: [.host: "0.0.0.0"], environment: [:], coreCount: 1)
-        #expect(throws: Sessiond.StartError.self) { try Sessiond.loadKeys(open) }
+        for host in ["0.0.0.0", "127.example.com", "10.0.0.5", "::", "1270.0.0.1"] {
+            let open = try SessiondConfiguration.resolve(flags: [.host: host], environment: [:], coreCount: 1)
+            #expect(throws: Sessiond.StartError.self, "\(host)") { try Sessiond.loadKeys(open) }
+        }
         let allowed = try SessiondConfiguration.resolve(
             flags: [.host: "0.0.0.0"], environment: ["SESSIOND_ALLOW_UNAUTHENTICATED": "true"], coreCount: 1
         )

@@ -113,10 +113,16 @@ public struct SessiondConfiguration: Sendable {
         }
     }
 
-    /// Whether `host` names a loopback address only (127.0.0.0/8, ::1, localhost).
+    /// Whether `host` names a loopback address only: an IPv4 address in 127.0.0.0/8, `::1`, or
+    /// the name `localhost`. Any other name could resolve to a public interface.
     public var listensOnLoopbackOnly: Bool {
         let name = host.lowercased()
-        return name == "localhost" || name == "::1" || name == "[::1]" || name.hasPrefix("127.")
+        if name == "localhost" || name == "::1" || name == "[::1]" { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }),
+              let values = Optional(octets.compactMap { UInt8($0) }), values.count == 4
+        else { return false }
+        return values[0] == 127
     }
 
     /// A duration of at most `maximumLifetime`.

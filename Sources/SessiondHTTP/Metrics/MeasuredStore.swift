@@ -22,8 +22,8 @@ struct MeasuredStore: SessionStore {
         return future
     }
 
-    func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        measure(.insert) { base.insert(session, on: eventLoop) }
+    func insert(_ session: Session, replacing: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        measure(.insert) { base.insert(session, replacing: replacing, on: eventLoop) }
     }
 
     func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {

@@ -48,6 +48,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case let .head(head):
             guard case .idle = state else { return }
+            // The head is here: its deadline is over, whatever happens to the request next.
+            context.triggerUserOutboundEvent(RequestProgress.headReceived, promise: nil)
             let started = NIODeadline.now()
             let requestID = RequestID.of(head.headers)
             let limit = application.limits.maxBodyBytes
@@ -65,7 +67,6 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
             state = .receiving(head, context.channel.allocator.buffer(capacity: 0), started, requestID)
-            context.triggerUserOutboundEvent(RequestProgress.headReceived, promise: nil)
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             bodyDeadline = context.eventLoop.scheduleTask(in: requestTimeout) {
                 let (handler, context) = loopBound.value

@@ -81,7 +81,7 @@ public final class HTTPServer: Service {
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    try pipeline.addHandler(RequestDeadlineHandler(timeout: limits.requestTimeout, logger: logger))
+                    try pipeline.addHandler(RequestDeadlineHandler(timeout: limits.requestTimeout, logger: logger, metrics: application.metrics))
                     // Outbound header validation is off: every response header is made here from
                     // validated values (digits, canonical sids, fixed names), never from client text.
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false)
@@ -145,7 +145,9 @@ public final class HTTPServer: Service {
                 beginShutdown(after: drainDelay)
             }
         } onCancel: {
-            beginShutdown(after: .zero)
+            lifecycle.beginDraining()
+            drain()
+            finish(false)
         }
         if allClosed {
             logger.notice("all connections closed")

@@ -23,13 +23,15 @@ final class RequestDeadlineHandler: ChannelDuplexHandler {
 
     private let timeout: TimeAmount
     private let logger: Logger
+    private let metrics: SessiondMetrics?
     private var deadline: Scheduled<Void>?
     /// A head was parsed and its request is not answered yet.
     private var inRequest = false
 
-    init(timeout: TimeAmount, logger: Logger) {
+    init(timeout: TimeAmount, logger: Logger, metrics: SessiondMetrics? = nil) {
         self.timeout = timeout
         self.logger = logger
+        self.metrics = metrics
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -63,6 +65,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler {
         deadline = nil
         guard !inRequest, context.channel.isActive else { return }
         let requestID = RequestID.random()
+        metrics?.recordRequest(route: "-", status: .requestTimeout, duration: .nanoseconds(timeout.nanoseconds))
+        metrics?.recordProblem(slug: ProblemType.requestTimeout.slug)
         logger.info(
             "request", metadata: ["request_id": "\(requestID)", "route": "-", "status": .stringConvertible(408), "problem": "request-timeout"]
         )
