@@ -130,21 +130,27 @@ public struct SessionService: Sendable {
     ///
     /// Lists the subject's sessions and removes each. A listed session that is gone by the time
     /// of its removal may have been rotated to a new sid (whose copy is listed by then), so the
-    /// pass is repeated until one removes every session it listed.
+    /// pass is repeated until one removes every session it listed. A listing reads its sessions
+    /// one by one, so a rotation can slip between two reads (the copy read before it was stored,
+    /// the original after it was removed); an empty listing is therefore confirmed by a second.
     /// - Returns: how many were removed. Fails with `SessionStoreError.contended` when sessions
     ///   keep vanishing and reappearing for 8 passes (something rotating them in a loop).
     public func revokeAll(of subject: Subject, except kept: SessionHandle? = nil, on eventLoop: any EventLoop) -> EventLoopFuture<Int> {
-        revokePass(subject, except: kept, removedSoFar: 0, passesLeft: 8, on: eventLoop)
+        revokePass(subject, except: kept, removedSoFar: 0, passesLeft: 8, confirming: false, on: eventLoop)
     }
 
     private func revokePass(
-        _ subject: Subject, except kept: SessionHandle?, removedSoFar: Int, passesLeft: Int, on eventLoop: any EventLoop
+        _ subject: Subject, except kept: SessionHandle?, removedSoFar: Int, passesLeft: Int, confirming: Bool,
+        on eventLoop: any EventLoop
     ) -> EventLoopFuture<Int> {
         let now = clock.now()
         let store = self.store
         return store.sessions(of: subject, at: now, on: eventLoop).flatMap { list in
             let targets = list.filter { $0.handle != kept }
-            guard !targets.isEmpty else { return eventLoop.makeSucceededFuture(removedSoFar) }
+            guard !targets.isEmpty else {
+                if confirming { return eventLoop.makeSucceededFuture(removedSoFar) }
+                return self.revokePass(subject, except: kept, removedSoFar: removedSoFar, passesLeft: passesLeft, confirming: true, on: eventLoop)
+            }
             guard passesLeft > 0 else {
                 return eventLoop.makeFailedFuture(SessionStoreError.contended("the subject's sessions kept changing during the revocation"))
             }
@@ -152,7 +158,7 @@ public struct SessionService: Sendable {
             return EventLoopFuture.whenAllSucceed(removals, on: eventLoop).flatMap { outcomes in
                 let removed = removedSoFar + outcomes.filter { $0 == .removed }.count
                 guard outcomes.contains(where: { $0 != .removed }) else { return eventLoop.makeSucceededFuture(removed) }
-                return self.revokePass(subject, except: kept, removedSoFar: removed, passesLeft: passesLeft - 1, on: eventLoop)
+                return self.revokePass(subject, except: kept, removedSoFar: removed, passesLeft: passesLeft - 1, confirming: false, on: eventLoop)
             }
         }
     }
