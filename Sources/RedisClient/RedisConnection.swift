@@ -27,14 +27,12 @@ public final class RedisConnection: Sendable {
         channel.close().recover { _ in }
     }
 
-    /// Connects on `eventLoop`, then AUTHs, SELECTs and PINGs (pipelined), and loads `scripts`.
+    /// Connects on `eventLoop`, then AUTHs, SELECTs and PINGs (pipelined). Scripts need no
+    /// loading: `RedisConnectionPool.evaluate` runs them by their SHA1, computed locally.
     ///
-    /// - Returns: the connection and the SHA1 of each script, in order. Fails with
-    ///   `.notConnected` when TCP fails or times out, `.handshake` when Redis refuses AUTH, SELECT
-    ///   or PING (the connection is closed then).
-    public static func connect(
-        _ configuration: RedisConfiguration, scripts: [String], on eventLoop: any EventLoop
-    ) -> EventLoopFuture<(RedisConnection, [String])> {
+    /// - Returns: the connection. Fails with `.notConnected` when TCP fails or times out,
+    ///   `.handshake` when Redis refuses AUTH, SELECT or PING (the connection is closed then).
+    public static func connect(_ configuration: RedisConfiguration, on eventLoop: any EventLoop) -> EventLoopFuture<RedisConnection> {
         let commandTimeout = configuration.commandTimeout
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
@@ -54,17 +52,15 @@ public final class RedisConnection: Sendable {
             }
             .flatMap { channel in
                 let connection = RedisConnection(channel: channel)
-                return handshake(connection, configuration, scripts: scripts)
-                    .map { (connection, $0) }
+                return handshake(connection, configuration)
+                    .map { connection }
                     .flatMapError { error in
                         connection.close().flatMapThrowing { throw error }
                     }
             }
     }
 
-    private static func handshake(
-        _ connection: RedisConnection, _ configuration: RedisConfiguration, scripts: [String]
-    ) -> EventLoopFuture<[String]> {
+    private static func handshake(_ connection: RedisConnection, _ configuration: RedisConfiguration) -> EventLoopFuture<Void> {
         var steps: [EventLoopFuture<RESPValue>] = []
         if let password = configuration.password {
             if let username = configuration.username {
@@ -77,16 +73,8 @@ public final class RedisConnection: Sendable {
             steps.append(connection.send(RedisCommand("SELECT", String(configuration.database))))
         }
         steps.append(connection.send(RedisCommand("PING")))
-        let loads = scripts.map { connection.send(RedisCommand("SCRIPT", "LOAD", $0)) }
-        let eventLoop = connection.eventLoop
-        return EventLoopFuture.whenAllSucceed(steps, on: eventLoop)
-            .flatMap { _ in EventLoopFuture.whenAllSucceed(loads, on: eventLoop) }
-            .flatMapThrowing { replies in
-                try replies.map { reply in
-                    guard let sha = reply.string else { throw RedisClientError.handshake("SCRIPT LOAD gave no SHA") }
-                    return sha
-                }
-            }
+        return EventLoopFuture.whenAllSucceed(steps, on: connection.eventLoop)
+            .map { _ in }
             .flatMapErrorThrowing { error in
                 if let clientError = error as? RedisClientError, clientError == .serverError("") {
                     throw RedisClientError.handshake("Redis refused the connection set-up: \(clientError.detail)")

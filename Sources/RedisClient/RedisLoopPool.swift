@@ -64,7 +64,7 @@ final class RedisLoopPool: @unchecked Sendable {
     }
 
     private func connect(slot index: Int, backoff: TimeAmount) -> EventLoopFuture<RedisConnection> {
-        let future = RedisConnection.connect(configuration, scripts: [], on: eventLoop).map { connection, _ in connection }
+        let future = RedisConnection.connect(configuration, on: eventLoop)
         slots[index] = .connecting(future)
         future.whenComplete { result in
             self.eventLoop.preconditionInEventLoop()

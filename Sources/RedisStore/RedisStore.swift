@@ -185,7 +185,7 @@ public final class RedisStore: SessionStore {
     }
 
     /// Runs the remove script, then drops the session's index entry (a failure there only
-    /// leaves an entry that the next listing prunes).
+    /// leaves an entry that listings skip until its score passes).
     private func remove(
         _ handle: SessionHandle, condition: String, subject: Subject?, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {

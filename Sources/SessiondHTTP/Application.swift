@@ -64,25 +64,26 @@ public struct Application: Sendable {
 
     /// Routes and answers `request` on `eventLoop`.
     ///
-    /// - Returns: the route template (for the access log and metrics), the handle of the session
-    ///   named in the path (for the log: never the sid), and the response. The future never
+    /// - Returns: the route template (for the access log and metrics), the endpoint (nil when
+    ///   none matched; its `handle` names the session in the log, never the sid), and the
+    ///   response. The future never
     ///   fails: a store failure becomes 503 `store-unavailable` with `Retry-After`, anything
     ///   unexpected 500 `internal-error` (logged, without session data).
     public func respond(
         to request: Request, on eventLoop: any EventLoop
-    ) -> (route: String, handle: SessionHandle?, response: EventLoopFuture<Response>) {
+    ) -> (route: String, endpoint: Endpoint?, response: EventLoopFuture<Response>) {
         let (route, match) = Router.route(request.method, request.path)
         let response: EventLoopFuture<Response>
-        var handle: SessionHandle?
+        var matched: Endpoint?
         switch match {
         case let .failure(problem):
             response = eventLoop.makeSucceededFuture(problem.response)
         case let .success(endpoint):
-            handle = endpoint.handle
+            matched = endpoint
             response = dispatch(endpoint, request, on: eventLoop)
         }
         let logger = self.logger
-        return (route, handle, response.recover { error in Self.response(for: error, route: route, logger: logger) })
+        return (route, matched, response.recover { error in Self.response(for: error, route: route, logger: logger) })
     }
 
     private func dispatch(_ endpoint: Endpoint, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {

@@ -11,28 +11,19 @@ enum MediaType {
             return Problem(.unsupportedMediaType, detail: "the body came with \(what); send Content-Type: \(expected)")
         }
         var parts = value.split(separator: ";", omittingEmptySubsequences: false).makeIterator()
-        let type = (parts.next() ?? "").trimmingSpaces().lowercased()
+        let type = (parts.next() ?? "").trimmingBlanks().lowercased()
         guard type == expected else {
             return Problem(.unsupportedMediaType, detail: "Content-Type \(type) is not accepted here; send \(expected)")
         }
         while let parameter = parts.next() {
             let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingSpaces().lowercased() == "charset" else { continue }
-            let charset = pair[1].trimmingSpaces().lowercased().trimmingQuotes()
+            guard pair.count == 2, pair[0].trimmingBlanks().lowercased() == "charset" else { continue }
+            let charset = pair[1].trimmingBlanks().lowercased().trimmingQuotes()
             guard charset == "utf-8" || charset == "utf8" else {
                 return Problem(.unsupportedMediaType, detail: "charset \(charset) is not accepted; JSON bodies are UTF-8")
             }
         }
         return nil
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> Substring {
-        var text = self
-        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
-        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
-        return text
     }
 }
 

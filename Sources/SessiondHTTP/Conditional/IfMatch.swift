@@ -46,13 +46,3 @@ enum IfMatch {
         detail: #"If-Match must be * or a list of entity tags such as "3" (as the ETag header gives them)"#
     )
 }
-
-extension StringProtocol {
-    /// Without leading and trailing spaces and tabs (RFC 9110 OWS).
-    fileprivate func trimmingBlanks() -> Substring {
-        var text = self[...]
-        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
-        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
-        return Substring(text)
-    }
-}

@@ -29,7 +29,7 @@ public struct APIKeys: Sendable {
         var namespaces: [String] = []
         var seen = Set<[UInt8]>()
         for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = rawLine.trimmingSpaces()
+            let line = rawLine.trimmingBlanks()
             if line.isEmpty || line.hasPrefix("#") { continue }
             let number = index + 1
             guard let colon = line.firstIndex(of: ":") else {
@@ -92,13 +92,4 @@ public struct APIKeys: Sendable {
 public struct APIKeysError: Error, Sendable, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> Substring {
-        var text = self
-        while let first = text.first, first == " " || first == "\t" || first == "\r" { text = text.dropFirst() }
-        while let last = text.last, last == " " || last == "\t" || last == "\r" { text = text.dropLast() }
-        return text
-    }
 }

@@ -55,7 +55,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             let limit = application.limits.maxBodyBytes
             if let problem = Self.check(head) {
                 state = .refused
-                write(problem.response, for: head, route: "-", handle: nil, requestID: requestID, started: started, closing: true, context: context)
+                write(problem.response, for: head, route: "-", endpoint: nil, requestID: requestID, started: started, closing: true, context: context)
                 return
             }
             if let declared = head.headers["Content-Length"].first.flatMap(Int.init), declared > limit {
@@ -89,7 +89,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             // HEAD is answered as GET without the body (RFC 9110 §9.3.2).
             let method = head.method == .HEAD ? .GET : head.method
             let request = Request(method: method, uri: head.uri, headers: head.headers, body: body)
-            let (route, handle, response) = application.respond(to: request, on: context.eventLoop)
+            let (route, endpoint, response) = application.respond(to: request, on: context.eventLoop)
             response.assumeIsolated().whenComplete { result in
                 let answer: Response
                 switch result {
@@ -97,7 +97,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 case let .failure(error): answer = Application.response(for: error, route: route, logger: self.logger)
                 }
                 self.write(
-                    answer, for: head, route: route, handle: handle, requestID: requestID, started: started,
+                    answer, for: head, route: route, endpoint: endpoint, requestID: requestID, started: started,
                     closing: !head.isKeepAlive, context: context
                 )
             }
@@ -126,7 +126,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let seconds = requestTimeout.nanoseconds / 1_000_000_000
         let problem = Problem(.requestTimeout, detail: "the request did not arrive whole within \(seconds) s")
         let (route, _) = Router.route(head.method, Substring(head.uri.prefix { $0 != "?" }))
-        write(problem.response, for: head, route: route, handle: nil, requestID: requestID, started: started, closing: true, context: context)
+        write(problem.response, for: head, route: route, endpoint: nil, requestID: requestID, started: started, closing: true, context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -155,12 +155,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         bodyDeadline = nil
         let problem = Problem(.bodyTooLarge, detail: "the body exceeds the limit of \(application.limits.maxBodyBytes) bytes")
         let (route, _) = Router.route(head.method, Substring(head.uri.prefix { $0 != "?" }))
-        write(problem.response, for: head, route: route, handle: nil, requestID: requestID, started: started, closing: true, context: context)
+        write(problem.response, for: head, route: route, endpoint: nil, requestID: requestID, started: started, closing: true, context: context)
     }
 
     /// Writes `response`, records its metrics and logs the access line.
     private func write(
-        _ response: Response, for request: HTTPRequestHead, route: String, handle: SessionHandle?, requestID: String,
+        _ response: Response, for request: HTTPRequestHead, route: String, endpoint: Endpoint?, requestID: String,
         started: NIODeadline, closing: Bool, context: ChannelHandlerContext
     ) {
         var headers = response.headers
@@ -203,7 +203,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             "request_id": "\(requestID)", "method": "\(request.method.rawValue)", "route": "\(route)",
             "status": .stringConvertible(Int(response.status.code)), "duration_us": .stringConvertible(nanoseconds / 1000),
         ]
-        if let handle { metadata["handle"] = "\(handle)" }
+        // Hashed here, only when the line is written.
+        if let handle = endpoint?.handle { metadata["handle"] = "\(handle)" }
         if let slug = response.problemSlug { metadata["problem"] = "\(slug)" }
         logger.info("request", metadata: metadata)
     }
