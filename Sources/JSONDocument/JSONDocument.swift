@@ -38,8 +38,15 @@ public final class JSONDocument: @unchecked Sendable {
     }
 
     private static func parse(_ buffer: UnsafeRawBufferPointer, maxDepth: Int) -> Result<JSONDocument, JSONError> {
-        if let offset = JSONDepthScanner.firstOffsetDeeperThan(maxDepth, in: buffer) {
+        switch JSONPrescan.scan(buffer, maxDepth: maxDepth) {
+        case let .tooDeep(offset)?:
             return .failure(.tooDeep.with(detail: "arrays and objects nest deeper than \(maxDepth) levels (at byte \(offset))"))
+        case let .underflow(offset)?:
+            return .failure(
+                .numberOutOfRange.with(detail: "a number is too close to zero to be held exactly: it would read back as 0 (at byte \(offset))")
+            )
+        case nil:
+            break
         }
         var error = json_error_t()
         let flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL

@@ -110,9 +110,11 @@ info:
       serve gets 405 `method-not-allowed` with an `Allow` header listing the methods it does
       serve (see the `MethodNotAllowed` and `NotFound` responses below). The method is checked
       before the ids in the path, so `POST /sessions/not-a-uuid` is a 405.
-    - A request that is not valid HTTP/1.1 gets a bare 400 without a body, and its connection
-      is closed.
+    - A request that is not valid HTTP/1.1, or whose framing cannot be trusted, gets a problem
+      (`bad-request`, `uri-too-long`, `header-too-large`, `unsupported-transfer-coding`,
+      `http-version-not-supported`), and its connection is closed.
     - HTTP/1.1 keep-alive and pipelining are supported; responses come back in request order.
+      `Upgrade` is ignored (the connection stays HTTP/1.1) and `CONNECT` gets a 405.
 
     ## API keys and namespaces
 
@@ -143,7 +145,11 @@ info:
 
     | slug | status | when |
     |---|---|---|
-    | `bad-request` | 400 | the HTTP request itself is malformed: an HTTP/1.1 request without a `Host` header, or with several (the connection is closed) |
+    | `bad-request` | 400 | the HTTP request itself is malformed or its framing cannot be trusted (the connection is closed): an HTTP/1.1 request without a `Host` header or with several; a line that does not end with CRLF, whitespace before a header's colon, obsolete line folding, a control character in a header value; `Content-Length` and `Transfer-Encoding` together, `Content-Length` values that differ, `Transfer-Encoding` in an HTTP/1.0 request or with `chunked` not last (RFC 9112 §6) |
+    | `uri-too-long` | 414 | the request line alone exceeds the 80 KiB head limit (the connection is closed) |
+    | `header-too-large` | 431 | the request head (request line, header lines and their line ends) exceeds 80 KiB (the connection is closed) |
+    | `unsupported-transfer-coding` | 501 | a transfer coding other than `chunked`, such as `gzip, chunked` (the connection is closed) |
+    | `http-version-not-supported` | 505 | an HTTP version other than 1.x (the connection is closed) |
     | `malformed-sid` | 400 | the `{sid}` in the path is not a lowercase canonical UUID |
     | `malformed-subject` | 400 | the `{subject}` in the path, once percent-decoded, is empty or longer than 256 bytes, or it has a bad percent-escape or is not UTF-8 |
     | `malformed-handle` | 400 | a session handle (the `{handle}` in the path, or `except`) is not 32 lowercase hex digits |
@@ -160,7 +166,7 @@ info:
     | `body-too-large` | 413 | the body exceeds the size limit |
     | `unsupported-media-type` | 415 | the request does not declare the endpoint's media type, `application/json` (`application/merge-patch+json` for `PATCH`): missing, another type, several, or a charset other than UTF-8; only a POST without body may omit it |
     | `invalid-body` | 422 | valid JSON that the endpoint cannot take: not an object, an unknown field, a field of the wrong type, `data` missing on replace, a `subject` that is empty or longer than 256 bytes, `data` not an object in a patch, any body on touch or rotate |
-    | `unsupported-value` | 422 | a value that cannot be stored exactly: an integer beyond 64 bits, a number beyond a double, `\u0000` in an object key |
+    | `unsupported-value` | 422 | a value that cannot be stored exactly: an integer beyond 64 bits, a number beyond a double's range (too large, like `1e400`, or too close to zero to be anything but 0, like `1e-400`), `\u0000` in an object key |
     | `data-too-large` | 422 | the data that a `PATCH` would produce is larger than the body limit (`--max-body-bytes`); nothing is written |
     | `unauthorized` | 401 | the server has API keys and the request has no `Authorization: Bearer <key>`, or a key that is not one of them; `WWW-Authenticate` says which |
     | `request-timeout` | 408 | the request did not arrive whole within the request timeout (`--request-timeout`, 30 s) of its first byte; the connection is closed |
@@ -1369,6 +1375,10 @@ components:
       description: The stable identifier of a kind of problem (see the table in the API description).
       enum:
         - https://sessiond.dev/problems/bad-request
+        - https://sessiond.dev/problems/uri-too-long
+        - https://sessiond.dev/problems/header-too-large
+        - https://sessiond.dev/problems/unsupported-transfer-coding
+        - https://sessiond.dev/problems/http-version-not-supported
         - https://sessiond.dev/problems/malformed-sid
         - https://sessiond.dev/problems/malformed-subject
         - https://sessiond.dev/problems/malformed-handle

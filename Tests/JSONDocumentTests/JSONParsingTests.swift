@@ -70,6 +70,18 @@ struct JSONParsingTests {
         #expect(reason(Array("1e400".utf8)) == .numberOutOfRange)
     }
 
+    @Test(arguments: ["1e-400", "2e-324", "-1e-400", "1E-330", "0.0000000001e-399", "123e-1000000000000", "[1,{\"b\":1e-999}]",
+                      "0." + String(repeating: "0", count: 400) + "1"])
+    func numbersTooCloseToZeroAreOutOfRange(text: String) {
+        #expect(reason(Array(text.utf8)) == .numberOutOfRange)
+    }
+
+    @Test(arguments: [("5e-324", "5e-324"), ("0e-400", "0.0"), ("0.0e-999", "0.0"), ("-0.0", "-0.0"), ("1e-300", "1e-300"),
+                      ("2.2250738585072014e-308", "2.2250738585072014e-308"), ("10000e-327", "1e-323"), ("\"1e-400\"", "\"1e-400\"")])
+    func theSmallestDoublesAndZeroAreKept(text: String, compact: String) throws {
+        #expect(try parse(text).value.compactJSON() == Array(compact.utf8))
+    }
+
     @Test func depthIsLimitedBeforeParsing() {
         let ok = String(repeating: "[", count: 4) + String(repeating: "]", count: 4)
         #expect(reason(Array(ok.utf8), maxDepth: 4) == nil)

@@ -56,7 +56,7 @@ struct CapturingLogHandler: LogHandler {
     }
 }
 
-/// The real pipeline (NIOHTTP1 server pipeline + our handler) on an `EmbeddedChannel`:
+/// The real connection handler on an `EmbeddedChannel`:
 /// request bytes in, response bytes out, no sockets, deterministic time.
 final class HTTPHarness {
     let channel = EmbeddedChannel()
@@ -73,8 +73,7 @@ final class HTTPHarness {
             service: SessionService(store: self.store, policy: policy, clock: clock),
             storeName: "memory", limits: limits, logger: logger
         )
-        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-        try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(application: application, logger: logger))
+        try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(application: application, logger: logger, clock: clock))
         // An embedded channel is active once "connected"; closing makes it inactive again.
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
     }

@@ -15,6 +15,10 @@ public struct ProblemType: Sendable, Hashable {
     public func hash(into hasher: inout Hasher) { hasher.combine(slug) }
 
     public static let badRequest = ProblemType(slug: "bad-request", status: .badRequest, title: "Malformed HTTP request")
+    public static let headerTooLarge = ProblemType(slug: "header-too-large", status: .requestHeaderFieldsTooLarge, title: "Request head is too large")
+    public static let uriTooLong = ProblemType(slug: "uri-too-long", status: .uriTooLong, title: "Request line is too long")
+    public static let unsupportedTransferCoding = ProblemType(slug: "unsupported-transfer-coding", status: .notImplemented, title: "Unsupported transfer coding")
+    public static let httpVersionNotSupported = ProblemType(slug: "http-version-not-supported", status: .httpVersionNotSupported, title: "HTTP version not supported")
     public static let malformedSID = ProblemType(slug: "malformed-sid", status: .badRequest, title: "Malformed session id")
     public static let invalidJSON = ProblemType(slug: "invalid-json", status: .badRequest, title: "Body is not valid JSON")
     public static let invalidUTF8 = ProblemType(slug: "invalid-utf8", status: .badRequest, title: "Body is not valid UTF-8")

@@ -2,7 +2,6 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
-import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -65,15 +64,21 @@ public final class HTTPServer: Service {
         let idleTimeout = self.idleTimeout
         let limits = self.limits
         let open = ConnectionCount()
+        let acceptErrors = AcceptErrorLog(logger: logger)
+        DescriptorLimit.warnIfBelow(connections: limits.maxConnections, logger: logger)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Out of descriptors (or another accept error): wait before accepting again
+                    // instead of retrying at once in a loop that burns a core.
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(backoffProvider: acceptErrors.backoff(after:)))
                     try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }
             .childChannelInitializer { channel in
+                acceptErrors.accepted()
                 guard open.admit(channel, limit: limits.maxConnections) else {
                     logger.warning("connection refused: --max-connections reached", metadata: ["limit": "\(limits.maxConnections)"])
                     return channel.close()
@@ -81,15 +86,15 @@ public final class HTTPServer: Service {
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    try pipeline.addHandler(RequestDeadlineHandler(timeout: limits.requestTimeout, logger: logger, metrics: application.metrics))
-                    // Outbound header validation is off: every response header is made here from
-                    // validated values (digits, canonical sids, fixed names), never from client text.
-                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false)
-                    try pipeline.addHandler(HTTPRequestHandler(application: application, requestTimeout: limits.requestTimeout, logger: logger))
+                    try pipeline.addHandler(HTTPConnectionHandler(application: application, requestTimeout: limits.requestTimeout, logger: logger))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // What one connection may hold: a read brings at most 4 x 64 KiB, and a connection
+            // whose answers pile up past 64 KiB unsent is not read from (HTTPConnectionHandler).
+            .childChannelOption(.maxMessagesPerRead, value: 4)
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 65_536))
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .bind(host: host, port: port)
             .get()
 
