@@ -1,6 +1,7 @@
 /// Why a Redis command did not get an answer.
 public struct RedisClientError: Error, Hashable, Sendable, CustomStringConvertible {
-    private enum Code: Hashable, Sendable {
+    /// The kind of failure: callers switch over it (new cases may come).
+    public enum Code: Hashable, Sendable {
         case connectionClosed
         case timeout
         case protocolError
@@ -10,7 +11,8 @@ public struct RedisClientError: Error, Hashable, Sendable, CustomStringConvertib
         case handshake
     }
 
-    private let code: Code
+    /// The kind of failure.
+    public let code: Code
     /// What happened, for logs; never holds command arguments.
     public let detail: String
 

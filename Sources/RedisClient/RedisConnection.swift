@@ -76,7 +76,7 @@ public final class RedisConnection: Sendable {
         return EventLoopFuture.whenAllSucceed(steps, on: connection.eventLoop)
             .map { _ in }
             .flatMapErrorThrowing { error in
-                if let clientError = error as? RedisClientError, clientError == .serverError("") {
+                if let clientError = error as? RedisClientError, clientError.code == .serverError {
                     throw RedisClientError.handshake("Redis refused the connection set-up: \(clientError.detail)")
                 }
                 throw error

@@ -287,7 +287,7 @@ public final class RedisStore: SessionStore {
     static func storeError(_ error: any Error) -> SessionStoreError {
         if let storeError = error as? SessionStoreError { return storeError }
         guard let clientError = error as? RedisClientError else { return .unavailable("\(error)") }
-        if clientError == .timeout("") { return .timeout(clientError.detail) }
+        if clientError.code == .timeout { return .timeout(clientError.detail) }
         return .unavailable(clientError.description)
     }
 

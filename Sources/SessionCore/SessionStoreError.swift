@@ -2,7 +2,8 @@
 ///
 /// The HTTP layer answers `.unavailable` and `.timeout` with 503 and `Retry-After`.
 public struct SessionStoreError: Error, Hashable, Sendable, CustomStringConvertible {
-    private enum Code: Hashable, Sendable {
+    /// The kind of failure: callers switch over it (new cases may come).
+    public enum Code: Hashable, Sendable {
         case unavailable
         case timeout
         case duplicateID
@@ -10,7 +11,8 @@ public struct SessionStoreError: Error, Hashable, Sendable, CustomStringConverti
         case full
     }
 
-    private let code: Code
+    /// The kind of failure.
+    public let code: Code
     /// What happened, for logs; never contains session data.
     public let detail: String
 

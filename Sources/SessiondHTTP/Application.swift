@@ -153,14 +153,14 @@ public struct Application: Sendable {
     static func response(for error: any Error, route: String, logger: Logger) -> Response {
         if let problem = error as? Problem { return problem.response }
         if let storeError = error as? SessionStoreError {
-            if storeError == .full("") {
+            if storeError.code == .full {
                 return Problem(.storeFull, detail: "this namespace holds as many sessions as --max-sessions allows; delete some or raise the limit").response
             }
             if storeError.isTransient {
                 // Debug only: the pool logs once when the store is lost and once when it is back, and
                 // the access log shows every 503; a line per request would flood the log in an outage.
                 logger.debug("session store unavailable", metadata: ["route": "\(route)", "error": "\(storeError)"])
-                let detail = storeError == .contended("")
+                let detail = storeError.code == .contended
                     ? "the session kept changing while sessiond worked on it; retry shortly"
                     : "the session store did not answer; retry shortly"
                 return Problem(.storeUnavailable, detail: detail, headers: ["Retry-After": "1"]).response

@@ -61,7 +61,7 @@ struct RESPParserTests {
                 _ = try parseAll([Array(garbage.utf8)])
                 Issue.record("\(garbage) parsed")
             } catch {
-                #expect(error as? RedisClientError == .protocolError(""))
+                #expect((error as? RedisClientError)?.code == .protocolError)
             }
         }
     }

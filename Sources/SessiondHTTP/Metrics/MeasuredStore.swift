@@ -14,7 +14,7 @@ struct MeasuredStore: SessionStore {
         future.whenComplete { result in
             var answered = true
             if case let .failure(error) = result, let storeError = error as? SessionStoreError, storeError.isTransient,
-               storeError != .contended("") {
+               storeError.code != .contended {
                 answered = false
             }
             metrics.recordStore(operation, duration: ContinuousClock.now - started, answered: answered)

@@ -64,24 +64,29 @@ public final class HTTPServer: Service {
         let idleTimeout = self.idleTimeout
         let limits = self.limits
         let open = ConnectionCount()
-        let acceptErrors = AcceptErrorLog(logger: logger)
+        // Out of descriptors, waiting connections are shed instead of retried in a busy loop.
+        let reserve = DescriptorReserve(logger: logger)
         DescriptorLimit.warnIfBelow(connections: limits.maxConnections, logger: logger)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Out of descriptors (or another accept error): wait before accepting again
-                    // instead of retrying at once in a loop that burns a core.
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(backoffProvider: acceptErrors.backoff(after:)))
+                    try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(reserve: reserve))
                     try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }
             .childChannelInitializer { channel in
-                acceptErrors.accepted()
+                if reserve.shouldShed() { return channel.close() }
                 guard open.admit(channel, limit: limits.maxConnections) else {
-                    logger.warning("connection refused: --max-connections reached", metadata: ["limit": "\(limits.maxConnections)"])
+                    // Once per episode: a client opening connections in a loop must not flood the log.
+                    if open.refuse() == 1 {
+                        logger.warning("connections refused: --max-connections reached", metadata: ["limit": "\(limits.maxConnections)"])
+                    }
                     return channel.close()
+                }
+                if let refused = open.endRefusals() {
+                    logger.notice("accepting connections again", metadata: ["refused": "\(refused)"])
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
@@ -165,6 +170,19 @@ public final class HTTPServer: Service {
 /// The open client connections, for `--max-connections`.
 final class ConnectionCount: Sendable {
     private let open = Atomic<Int>(0)
+    private let refused = Atomic<Int>(0)
+
+    /// Counts a connection refused for the limit; returns how many were refused in this
+    /// episode, this one included.
+    func refuse() -> Int { refused.add(1, ordering: .relaxed).newValue }
+
+    /// After a connection was admitted: how many were refused since the last one admitted, or
+    /// nil when none were.
+    func endRefusals() -> Int? {
+        guard refused.load(ordering: .relaxed) > 0 else { return nil }
+        let count = refused.exchange(0, ordering: .relaxed)
+        return count > 0 ? count : nil
+    }
 
     var count: Int { open.load(ordering: .relaxed) }
 
