@@ -7,7 +7,11 @@ let package = Package(
     products: [
         .executable(name: "sessiond", targets: ["sessiond"]),
         .library(name: "SessionCore", targets: ["SessionCore"]),
-        .library(name: "SessiondHTTP", targets: ["SessiondHTTP"]),
+        .library(name: "HTTPTransport", targets: ["HTTPTransport"]),
+        .library(name: "SessiondAPI", targets: ["SessiondAPI"]),
+        // For the fuzzers in fuzz/ (a separate package that depends on this one by path).
+        .library(name: "JSONDocument", targets: ["JSONDocument"]),
+        .library(name: "RedisClient", targets: ["RedisClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -66,29 +70,61 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // HTTP/1.1 on SwiftNIO: parser, connection handling, limits, deadlines, backpressure, the
+        // response writer, the listener. Knows nothing of sessions.
         .target(
-            name: "SessiondHTTP",
+            name: "HTTPTransport",
             dependencies: [
-                "SessionCore",
-                "RedisClient",
-                "RedisStore",
-                "JSONDocument",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // api/openapi.yaml, put into the binary at build time (the file is a link to it).
+        .target(
+            name: "SessiondOpenAPI",
+            resources: [.embedInCode("openapi.yaml")]
+        ),
+        // The API: routes, handlers, problems, API keys, metrics. Answers requests for the transport.
+        .target(
+            name: "SessiondAPI",
+            dependencies: [
+                "HTTPTransport",
+                "SessionCore",
+                "JSONDocument",
+                "SessiondOpenAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
+            ]
+        ),
+        // The composition root: configuration, the choice and wiring of stores, logging, lifecycle.
+        .target(
+            name: "SessiondApp",
+            dependencies: [
+                "HTTPTransport",
+                "SessiondAPI",
+                "SessionCore",
+                "RedisClient",
+                "RedisStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "sessiond",
             dependencies: [
                 "SessionCore",
-                "SessiondHTTP",
+                "SessiondApp",
+                "SessiondAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,7 +179,10 @@ let package = Package(
         .testTarget(
             name: "SessiondHTTPTests",
             dependencies: [
-                "SessiondHTTP",
+                "HTTPTransport",
+                "SessiondAPI",
+                "SessiondApp",
+                "SessiondOpenAPI",
                 "SessionCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

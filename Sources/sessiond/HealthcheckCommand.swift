@@ -1,5 +1,6 @@
 import ArgumentParser
-import SessiondHTTP
+import SessiondApp
+import SessiondAPI
 
 #if canImport(Glibc)
 import Glibc

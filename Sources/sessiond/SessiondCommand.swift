@@ -3,7 +3,8 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SessionCore
-import SessiondHTTP
+import SessiondApp
+import SessiondAPI
 
 #if canImport(Glibc)
 import Glibc

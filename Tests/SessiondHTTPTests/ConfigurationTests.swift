@@ -1,5 +1,7 @@
 import Logging
-@testable import SessiondHTTP
+@testable import HTTPTransport
+@testable import SessiondAPI
+@testable import SessiondApp
 import Testing
 
 @Suite("Configuration: flag, then environment, then default")

@@ -5,7 +5,9 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import SessionCore
-@testable import SessiondHTTP
+@testable import HTTPTransport
+@testable import SessiondAPI
+@testable import SessiondApp
 
 /// A parsed HTTP response from the server's bytes.
 struct TestResponse {
@@ -73,7 +75,7 @@ final class HTTPHarness {
             service: SessionService(store: self.store, policy: policy, clock: clock),
             storeName: "memory", limits: limits, logger: logger
         )
-        try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(application: application, logger: logger, clock: clock))
+        try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(responder: application, logger: logger))
         // An embedded channel is active once "connected"; closing makes it inactive again.
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
     }

@@ -3,7 +3,9 @@ import NIOEmbedded
 import SessionCore
 import Testing
 
-@testable import SessiondHTTP
+@testable import HTTPTransport
+@testable import SessiondAPI
+@testable import SessiondApp
 
 /// Counts the `read` calls that pass it on their way to the socket.
 private final class ReadCounter: ChannelOutboundHandler {

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import SessionCore
-@testable import SessiondHTTP
+@testable import HTTPTransport
+@testable import SessiondAPI
+@testable import SessiondApp
 import Testing
 
 @Suite("Log lines")

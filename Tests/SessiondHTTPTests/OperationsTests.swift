@@ -1,7 +1,10 @@
 import Foundation
 import NIOCore
 import SessionCore
-@testable import SessiondHTTP
+@testable import HTTPTransport
+@testable import SessiondAPI
+@testable import SessiondApp
+import SessiondOpenAPI
 import Testing
 
 /// A store that is down: every call fails as a Redis outage would.
@@ -64,7 +67,7 @@ struct OperationsTests {
         #expect(response.header("Content-Type") == "application/yaml; charset=utf-8")
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../api/openapi.yaml")
         let onDisk = try String(contentsOf: file, encoding: .utf8)
-        #expect(response.body == onDisk, "run scripts/embed-openapi after editing api/openapi.yaml")
+        #expect(response.body == onDisk, "the binary serves api/openapi.yaml as it was when it was built")
         #expect(onDisk.hasPrefix("openapi: 3.1"))
     }
 
@@ -182,5 +185,17 @@ struct HTTPDetailTests {
         let harness = try HTTPHarness()
         let responses = try harness.exchange(Array("GET http://127.0.0.1:8080/livez HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n".utf8))
         #expect(responses.first?.status == 200)
+    }
+}
+
+@Suite("Problem types")
+struct ProblemTypeTests {
+    @Test func theOpenAPIDocumentListsExactlyTheProblemTypes() throws {
+        let document = String(decoding: OpenAPIDocument.bytes, as: UTF8.self)
+        let prefix = "        - https://sessiond.dev/problems/"
+        let listed = Set(document.split(separator: "\n").filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
+        let known = Set(ProblemType.all.map(\.slug))
+        #expect(known.count == ProblemType.all.count, "a slug is listed twice in ProblemType.all")
+        #expect(listed == known, "only in the document: \(listed.subtracting(known)); only in ProblemType.all: \(known.subtracting(listed))")
     }
 }

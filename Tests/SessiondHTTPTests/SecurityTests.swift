@@ -3,7 +3,9 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import SessionCore
-@testable import SessiondHTTP
+@testable import HTTPTransport
+@testable import SessiondAPI
+@testable import SessiondApp
 import Testing
 
 @Suite("API keys and namespaces")
@@ -69,7 +71,7 @@ struct SecurityTests {
         var headers = HTTPHeaders()
         if let key { headers.add(name: "Authorization", value: "Bearer \(key)") }
         let loop = EmbeddedEventLoop()
-        let future = application.respond(to: Request(method: method, uri: uri, headers: headers), on: loop).response
+        let future = application.respond(to: Request(method: method, uri: uri, headers: headers), on: loop).1
         loop.run()
         return try future.wait()
     }
@@ -112,7 +114,7 @@ struct SecurityTests {
 struct MetricsTests {
     @Test func exposesTheDocumentedSeriesWithHelpAndType() {
         let metrics = SessiondMetrics()
-        metrics.recordRequest(route: "/sessions", status: .created, duration: .milliseconds(3))
+        metrics.recordRequest(route: .sessions, status: .created, duration: .milliseconds(3))
         metrics.recordProblem(slug: "session-not-found")
         metrics.sessionsCreated.increment()
         let text = String(decoding: metrics.text(), as: UTF8.self)

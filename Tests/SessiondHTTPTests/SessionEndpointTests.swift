@@ -1,6 +1,8 @@
 import Foundation
 import SessionCore
-@testable import SessiondHTTP
+@testable import HTTPTransport
+@testable import SessiondAPI
+@testable import SessiondApp
 import Testing
 
 @Suite("Session endpoints over the real pipeline")

@@ -541,7 +541,7 @@ def test_readyz():
 
 
 def test_openapi_document_is_served_byte_for_byte():
-    # The server embeds api/openapi.yaml when it is built (scripts/embed-openapi): this fails
+    # The server embeds api/openapi.yaml when it is built (SwiftPM embeds it as a resource): this fails
     # until the binary is rebuilt after the document changes.
     reply = request("GET", "/openapi.yaml")
     assert reply.status == 200, reply

@@ -1,0 +1,129 @@
+import HTTPTransport
+import JSONDocument
+import NIOCore
+import NIOHTTP1
+import SessionCore
+
+/// The writable part of a session, as a request body carries it:
+/// `{"data": {...}, "permanent": false, "subject": "user-42"}`.
+struct SessionBody: Sendable {
+    /// `data` as compact JSON object bytes.
+    var data: [UInt8]
+    var permanent: Bool
+    var subject: Subject?
+
+    /// The fields a body may hold; anything else is refused.
+    static let fields: Set<String> = ["data", "permanent", "subject"]
+
+    /// Validates and reads a create (`POST /sessions`) or replace (`PUT`) body.
+    ///
+    /// - Parameters:
+    ///   - dataRequired: true for PUT (a replace states the whole data); for POST an empty body
+    ///     or a missing `data` means `{}`. A missing `permanent` is false, a missing `subject`
+    ///     none, in both.
+    ///   - maxDataDepth: how deep `data` may nest, `data` itself being level 1.
+    /// - Returns: the body, or the problem to answer: 415 for another media type; 400 for text
+    ///   that is not JSON, not UTF-8, has a duplicate key, or nests too deep; 422 for JSON that is
+    ///   not such an object (unknown field, wrong type, missing `data`, an unholdable number).
+    static func parse(
+        _ request: Request, dataRequired: Bool, maxDataDepth: Int
+    ) -> Result<SessionBody, Problem> {
+        if request.body.readableBytes == 0 && !dataRequired && request.headers["Content-Type"].isEmpty {
+            return .success(SessionBody(data: Array("{}".utf8), permanent: false, subject: nil))
+        }
+        if let problem = MediaType.check(request.headers, expected: "application/json") {
+            return .failure(problem)
+        }
+        let root: JSONValue
+        switch parseObject(request, maxDataDepth: maxDataDepth, fields: fields) {
+        case let .failure(problem): return .failure(problem)
+        case let .success(value): root = value
+        }
+        var body = SessionBody(data: Array("{}".utf8), permanent: false, subject: nil)
+        if let data = root.member("data") {
+            guard data.kind == .object else {
+                return .failure(Problem(.invalidBody, detail: "data must be a JSON object, not \(describe(data.kind))"))
+            }
+            body.data = data.compactJSON()
+        } else if dataRequired {
+            return .failure(Problem(.invalidBody, detail: "data is required: a replace states the whole data (send {} to empty it)"))
+        }
+        if let permanent = root.member("permanent") {
+            guard let flag = permanent.boolValue else {
+                return .failure(Problem(.invalidBody, detail: "permanent must be true or false, not \(describe(permanent.kind))"))
+            }
+            body.permanent = flag
+        }
+        if let member = root.member("subject") {
+            switch subject(member) {
+            case let .failure(problem): return .failure(problem)
+            case let .success(subject): body.subject = subject
+            }
+        }
+        return .success(body)
+    }
+
+    /// Parses the body as a JSON object whose members are all in `fields`.
+    /// - Returns: the object, or the problem to answer (see `parse`).
+    static func parseObject(_ request: Request, maxDataDepth: Int, fields: Set<String>) -> Result<JSONValue, Problem> {
+        let document: JSONDocument
+        do {
+            document = try request.body.withUnsafeReadableBytes { bytes throws(JSONError) in
+                try JSONDocument.parse(bytes, maxDepth: maxDataDepth + 1)
+            }
+        } catch {
+            return .failure(problem(for: error, maxDataDepth: maxDataDepth))
+        }
+        let root = document.value
+        let names = fields.sorted().joined(separator: ", ")
+        guard root.kind == .object else {
+            return .failure(Problem(.invalidBody, detail: "the body must be a JSON object with the fields \(names)"))
+        }
+        if let unknown = root.keys.first(where: { !fields.contains($0) }) {
+            return .failure(Problem(.invalidBody, detail: "unknown field \(quoted(unknown)); this body takes only \(names)"))
+        }
+        return .success(root)
+    }
+
+    /// A `subject` member: a string of 1 to 256 bytes, or null for none.
+    static func subject(_ member: JSONValue) -> Result<Subject?, Problem> {
+        if member.kind == .null { return .success(nil) }
+        guard let text = member.stringValue else {
+            return .failure(Problem(.invalidBody, detail: "subject must be a string or null, not \(describe(member.kind))"))
+        }
+        guard let subject = Subject(text) else {
+            return .failure(Problem(.invalidBody, detail: "subject must be 1 to \(Subject.maxBytes) bytes of UTF-8"))
+        }
+        return .success(subject)
+    }
+
+    private static func problem(for error: JSONError, maxDataDepth: Int) -> Problem {
+        switch error {
+        case .invalidUTF8: return Problem(.invalidUTF8, detail: error.detail)
+        case .duplicateKey: return Problem(.duplicateKey, detail: error.detail)
+        case .tooDeep: return Problem(.tooDeep, detail: "data may nest at most \(maxDataDepth) levels of objects and arrays")
+        case .numberOutOfRange:
+            return Problem(.unsupportedValue, detail: "\(error.detail); integers must fit in 64 bits and reals in a double")
+        case .nulInKey:
+            return Problem(.unsupportedValue, detail: "\(error.detail); \\u0000 is accepted in string values but not in object keys")
+        default: return Problem(.invalidJSON, detail: error.detail)
+        }
+    }
+
+    static func describe(_ kind: JSONKind) -> String {
+        switch kind {
+        case .object: return "an object"
+        case .array: return "an array"
+        case .string: return "a string"
+        case .integer, .real: return "a number"
+        case .bool: return "a boolean"
+        case .null: return "null"
+        }
+    }
+
+    private static func quoted(_ key: String) -> String {
+        var bytes: [UInt8] = []
+        JSONStringEscaper.append(key, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

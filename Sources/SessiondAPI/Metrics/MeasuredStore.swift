@@ -1,0 +1,59 @@
+import NIOCore
+import SessionCore
+
+/// A `SessionStore` that times each call of the store it wraps for `/metrics`, and notes
+/// whether the store answered (`sessiond_store_up`). Answers are passed on unchanged.
+package struct MeasuredStore: SessionStore {
+    package let base: any SessionStore
+    package let metrics: SessiondMetrics
+
+    package init(base: any SessionStore, metrics: SessiondMetrics) {
+        self.base = base
+        self.metrics = metrics
+    }
+
+    private func measure<T: Sendable>(_ operation: SessiondMetrics.StoreOperation, _ call: () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        let started = ContinuousClock.now
+        let future = call()
+        let metrics = self.metrics
+        future.whenComplete { result in
+            var answered = true
+            if case let .failure(error) = result, let storeError = error as? SessionStoreError, storeError.isTransient,
+               storeError.code != .contended {
+                answered = false
+            }
+            metrics.recordStore(operation, duration: ContinuousClock.now - started, answered: answered)
+        }
+        return future
+    }
+
+    package func insert(_ session: Session, replacing: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        measure(.insert) { base.insert(session, replacing: replacing, on: eventLoop) }
+    }
+
+    package func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
+        measure(.load) { base.load(id, at: now, on: eventLoop) }
+    }
+
+    package func update(
+        _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<UpdateOutcome> {
+        measure(.update) { base.update(id, mutation, if: condition, at: now, on: eventLoop) }
+    }
+
+    package func remove(_ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        measure(.remove) { base.remove(id, if: condition, at: now, on: eventLoop) }
+    }
+
+    package func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> {
+        measure(.list) { base.sessions(of: subject, at: now, on: eventLoop) }
+    }
+
+    package func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        measure(.removeByHandle) { base.remove(handle: handle, of: subject, at: now, on: eventLoop) }
+    }
+
+    package func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        measure(.ready) { base.checkReady(on: eventLoop) }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import RedisClient
+import RedisStore
+import SessionCore
+import SessiondAPI
+import HTTPTransport
+
+/// The whole service built from a configuration: API keys and namespaces, event loops, stores,
+/// HTTP server, run as one `ServiceGroup` that stops gracefully on SIGTERM and SIGINT. The
+/// executable and the live tests build it the same way.
+public struct Sessiond: Sendable {
+    public let configuration: SessiondConfiguration
+    private let onBound: @Sendable (SocketAddress) -> Void
+
+    /// - Parameter onBound: called with the listening address (tests bind port 0).
+    public init(configuration: SessiondConfiguration, onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) {
+        self.configuration = configuration
+        self.onBound = onBound
+    }
+
+    /// Why `sessiond` refuses to start.
+    public struct StartError: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// Reads the API keys file, and refuses to serve without keys beyond loopback unless
+    /// `--allow-unauthenticated` says so.
+    /// - Returns: the keys, or nil to serve without them.
+    /// - Throws: `StartError` saying what to fix.
+    public static func loadKeys(_ configuration: SessiondConfiguration) throws -> APIKeys? {
+        guard let path = configuration.apiKeysFile else {
+            if !configuration.listensOnLoopbackOnly && !configuration.allowUnauthenticated {
+                throw StartError(description: """
+                    refusing to listen on \(configuration.host) without API keys: anyone who reaches it could read and \
+                    write every session. Give --api-keys-file (lines of namespace:key), listen on 127.0.0.1, or pass \
+                    --allow-unauthenticated true if something in front of sessiond authenticates callers
+                    """)
+            }
+            return nil
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw StartError(description: "cannot read the API keys file \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try APIKeys.parse(text)
+        } catch {
+            throw StartError(description: "the API keys file \(path) is refused: \(error)")
+        }
+    }
+
+    /// Serves until a shutdown signal (or cancellation), then drains and returns.
+    /// - Throws: `StartError` for a bad keys file or an open public address, or when the
+    ///   address cannot be bound, or a service fails.
+    public func run() async throws {
+        let logger = Logger(label: "sessiond")
+        let keys = try Self.loadKeys(configuration)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        let metrics = SessiondMetrics()
+        // Without keys one open namespace (""), stored as before; with keys, one per namespace.
+        let namespaces = keys?.namespaces ?? [""]
+        var stores: [String: any SessionStore] = [:]
+        var storeServices: [any Service] = []
+        switch configuration.store {
+        case .memory:
+            for namespace in namespaces {
+                let memory = MemoryStore(
+                    policy: configuration.lifetimes,
+                    configuration: .init(sweepInterval: configuration.sweepInterval, maxSessions: configuration.maxSessions),
+                    logger: Logger(label: "sessiond.memory-store")
+                )
+                stores[namespace] = memory
+                storeServices.append(memory)
+            }
+        case .redis:
+            let pool = RedisStore.makePool(configuration: configuration.redis, group: group, logger: Logger(label: "sessiond.redis"))
+            for namespace in namespaces {
+                let prefix = namespace.isEmpty ? configuration.redisPrefix : configuration.redisPrefix + namespace + ":"
+                stores[namespace] = RedisStore(pool: pool, prefix: prefix, policy: configuration.lifetimes)
+            }
+            storeServices.append(pool)
+            logger.notice("using Redis", metadata: ["redis": "\(configuration.redis.redactedURL)", "prefix": "\(configuration.redisPrefix)"])
+        }
+        let services = stores.mapValues { store in
+            SessionService(store: MeasuredStore(base: store, metrics: metrics), policy: configuration.lifetimes)
+        }
+        let application = Application(
+            services: services, keys: keys, storeName: configuration.store.rawValue, limits: configuration.limits,
+            metrics: metrics, metricsNeedKey: configuration.metricsNeedKey, logger: logger
+        )
+        let server = HTTPServer(
+            host: configuration.host, port: configuration.port, idleTimeout: configuration.idleTimeout,
+            limits: .init(
+                maxConnections: configuration.maxConnections, requestTimeout: configuration.requestTimeout,
+                drainDelay: configuration.drainDelay, shutdownGrace: configuration.shutdownGrace
+            ),
+            responder: application, lifecycle: application.lifecycle,
+            startupMetadata: ["store": "\(application.storeName)", "api_keys": "\(application.authentication)"],
+            group: group, logger: logger, onBound: onBound
+        )
+        // Shut down in reverse order: the server drains before the stores stop.
+        let serviceGroup = ServiceGroup(
+            configuration: .init(
+                services: storeServices.map { .init(service: $0) } + [.init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await serviceGroup.run()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await group.shutdownGracefully()
+        logger.notice("sessiond stopped")
+    }
+}
