@@ -30,11 +30,25 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
     /// other lengths). Any UUID version is accepted here: a well-formed id that the service never
     /// issued is simply not found.
     public init?<S: StringProtocol>(_ text: S) {
+        // Not generic below: a generic walk of a string view across modules is slow.
+        var text = String(text)
+        guard let parsed = text.withUTF8({ Self.parse($0) }) else { return nil }
+        self = parsed
+    }
+
+    /// Parses a path segment (the router's hot path), without copying it.
+    public init?(_ text: Substring) {
+        var text = text
+        guard let parsed = text.withUTF8({ Self.parse($0) }) else { return nil }
+        self = parsed
+    }
+
+    private static func parse(_ text: UnsafeBufferPointer<UInt8>) -> SessionID? {
         var high: UInt64 = 0
         var low: UInt64 = 0
         var nibbles = 0
         var count = 0
-        for byte in text.utf8 {
+        for byte in text {
             defer { count += 1 }
             if count == 8 || count == 13 || count == 18 || count == 23 {
                 guard byte == UInt8(ascii: "-") else { return nil }
@@ -56,7 +70,7 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
             nibbles += 1
         }
         guard count == 36, nibbles == 32 else { return nil }
-        self.init(high: high, low: low)
+        return SessionID(high: high, low: low)
     }
 
     /// The canonical lowercase form.

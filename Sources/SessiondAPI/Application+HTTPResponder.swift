@@ -55,11 +55,21 @@ extension Application: HTTPResponder {
         return problem.response
     }
 
-    /// Records the answer in the metrics and writes its access line (at info level).
+    /// Records the answer in the metrics and writes its access line (to the access log, or
+    /// through the logger at info level).
     package func answered(_ response: Response, tag: RequestTag?, method: HTTPMethod?, requestID: String, duration: TimeAmount) {
         let route = tag?.route ?? .unmatched
         metrics.recordRequest(route: route, status: response.status, duration: .nanoseconds(duration.nanoseconds))
         if let slug = response.problemSlug { metrics.recordProblem(slug: slug) }
+        if let accessLog {
+            accessLog.record(
+                AccessEntry(
+                    requestID: requestID, method: method, route: route, status: response.status.code,
+                    durationMicroseconds: duration.nanoseconds / 1000, handle: tag?.endpoint?.handle, problem: response.problemSlug
+                )
+            )
+            return
+        }
         guard accessLogger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "request_id": "\(requestID)", "route": "\(route.rawValue)",

@@ -18,6 +18,8 @@ public struct Application: Sendable {
     private let metricsNeedKey: Bool
     private let operations: OperationsHandlers
     private let logger: Logger
+    /// Where access lines go, when not through `logger`.
+    let accessLog: (any AccessLog)?
     /// The same logger, for the access lines written by `answered`.
     var accessLogger: Logger { logger }
 
@@ -32,11 +34,13 @@ public struct Application: Sendable {
     ///     "" serves every request; with `keys`, a request's key picks its namespace.
     ///   - keys: the API keys, or nil to serve without authentication.
     ///   - metricsNeedKey: whether `/metrics` needs a key too (when there are keys).
-    public init(
+    ///   - accessLog: where access lines go; nil to write them through `logger` at info level.
+    package init(
         services: [String: SessionService], keys: APIKeys?, storeName: String, limits: RequestLimits = .init(),
         metrics: SessiondMetrics = SessiondMetrics(), lifecycle: ServerLifecycle = ServerLifecycle(),
-        metricsNeedKey: Bool = true, logger: Logger
+        metricsNeedKey: Bool = true, accessLog: (any AccessLog)? = nil, logger: Logger
     ) {
+        self.accessLog = accessLog
         self.limits = limits
         self.storeName = storeName
         self.lifecycle = lifecycle

@@ -92,7 +92,10 @@ public struct Sessiond: Sendable {
         }
         let application = Application(
             services: services, keys: keys, storeName: configuration.store.rawValue, limits: configuration.limits,
-            metrics: metrics, metricsNeedKey: configuration.metricsNeedKey, logger: logger
+            metrics: metrics, metricsNeedKey: configuration.metricsNeedKey,
+            // One access line per request at info and below, rendered straight to bytes.
+            accessLog: configuration.logLevel <= .info ? LineAccessLog(label: logger.label, format: configuration.logFormat) : nil,
+            logger: logger
         )
         let server = HTTPServer(
             host: configuration.host, port: configuration.port, idleTimeout: configuration.idleTimeout,

@@ -24,6 +24,41 @@ struct LineLogHandlerTests {
     }
 }
 
+@Suite("Access lines")
+struct LineAccessLogTests {
+    let clock = ManualClock(start: Timestamp(millisecondsSinceEpoch: 1_700_000_000_123))
+
+    /// The metadata `Application` gives the logger for the same entry when it has no access log.
+    private func metadata(_ entry: AccessEntry) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "request_id": "\(entry.requestID)", "route": "\(entry.route.rawValue)",
+            "status": .stringConvertible(Int(entry.status)), "duration_us": .stringConvertible(entry.durationMicroseconds),
+        ]
+        if let method = entry.method { metadata["method"] = "\(method.rawValue)" }
+        if let handle = entry.handle { metadata["handle"] = "\(handle)" }
+        if let problem = entry.problem { metadata["problem"] = "\(problem)" }
+        return metadata
+    }
+
+    @Test(arguments: [SessiondConfiguration.LogFormat.text, .json])
+    func theSameLinesAsTheLogHandlerWrites(format: SessiondConfiguration.LogFormat) throws {
+        let handler = LineLogHandler(label: "sessiond", level: .info, format: format, clock: clock)
+        let access = LineAccessLog(label: "sessiond", format: format, clock: clock)
+        let entries = [
+            AccessEntry(requestID: "req-\"1\"", method: .GET, route: .session, status: 200, durationMicroseconds: 31,
+                        handle: SessionHandle(try #require(SessionID("1b4e28ba-2fa1-41d2-883f-0016d3cca427"))), problem: nil),
+            AccessEntry(requestID: "0123abcd", method: nil, route: .unmatched, status: 431, durationMicroseconds: 0, handle: nil,
+                        problem: "header-too-large"),
+            AccessEntry(requestID: "x", method: .PATCH, route: .session, status: 412, durationMicroseconds: 1_234_567, handle: nil,
+                        problem: "precondition-failed"),
+        ]
+        for entry in entries {
+            let expected = String(decoding: handler.render(level: .info, message: "request", metadata: metadata(entry)), as: UTF8.self)
+            #expect(String(decoding: access.render(entry), as: UTF8.self) == expected)
+        }
+    }
+}
+
 @Suite("Log writer")
 struct LogWriterTests {
     @Test func aLogReaderThatStopsReadingNeverBlocksTheCaller() async throws {

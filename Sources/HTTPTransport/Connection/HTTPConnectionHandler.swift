@@ -60,6 +60,7 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
     /// Graceful shutdown: close after the current answer.
     private var quiescing = false
     private var date = HTTPDate()
+    private var requestIDs = RequestIDs()
 
     /// How long a connection refused with 413 keeps reading (and dropping) the body before it
     /// closes, so that the 413 reaches the client.
@@ -152,7 +153,7 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
     private func receive(_ part: HTTPRequestParser.Part, context: ChannelHandlerContext) {
         switch part {
         case let .head(head, framing):
-            let requestID = RequestID.of(head.headers)
+            let requestID = requestIDs.id(for: head.headers)
             if case let .length(declared) = framing, declared > responder.maxBodyBytes {
                 refuseTooLarge(head: head, requestID: requestID, context: context)
                 return
@@ -301,7 +302,7 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
 
     /// Answers `response` when no request head was parsed, and closes.
     private func answerWithoutHead(_ response: Response, context: ChannelHandlerContext) {
-        let requestID = RequestID.random()
+        let requestID = requestIDs.next()
         var out = context.channel.allocator.buffer(capacity: 512)
         ResponseSerializer.serialize(response, requestID: requestID, date: date.now(), connection: "close", omitBody: false, into: &out)
         writeClosing(out, lingering: false, context: context)

@@ -17,15 +17,16 @@ public struct Request: Sendable {
     public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
         self.method = method
         var target = Substring(uri)
-        if target.first != "/" {
+        if target.utf8.first != UInt8(ascii: "/") {
             for scheme in ["http://", "https://"] where target.lowercased().hasPrefix(scheme) {
                 let authorityAndPath = target.dropFirst(scheme.count)
                 target = authorityAndPath.firstIndex(of: "/").map { authorityAndPath[$0...] } ?? "/"
             }
         }
-        if let mark = target.firstIndex(of: "?") {
+        // By bytes: `?` is ASCII, so its index is a Character boundary too.
+        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             self.path = target[..<mark]
-            self.query = target[target.index(after: mark)...]
+            self.query = target[target.utf8.index(after: mark)...]
         } else {
             self.path = target
             self.query = nil

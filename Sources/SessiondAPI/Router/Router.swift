@@ -13,38 +13,38 @@ public enum Router {
     ///
     /// HEAD is routed by the caller as GET; `Allow` lists it wherever GET is allowed.
     public static func route(_ method: HTTPMethod, _ path: Substring) -> (Route, Result<Endpoint, Problem>) {
-        guard path.first == "/" else { return (.unmatched, .failure(notFound)) }
+        guard path.utf8.first == UInt8(ascii: "/") else { return (.unmatched, .failure(notFound)) }
         var rest: Substring? = path.dropFirst()
         let first = nextSegment(&rest)
         let second = nextSegment(&rest)
         let third = nextSegment(&rest)
         let fourth = nextSegment(&rest)
-        guard nextSegment(&rest) == nil else { return (.unmatched, .failure(notFound)) }
+        guard nextSegment(&rest) == nil, let first else { return (.unmatched, .failure(notFound)) }
 
-        switch (first, second, third, fourth) {
-        case ("sessions"?, nil, nil, nil):
+        switch (Word(first), second, third.map(Word.init), fourth) {
+        case (.sessions, nil, nil, nil):
             return (.sessions, method == .POST ? .success(.createSession) : .failure(notAllowed(method, ["POST"])))
-        case ("livez"?, nil, nil, nil):
+        case (.livez, nil, nil, nil):
             return (.livez, method == .GET ? .success(.livez) : .failure(notAllowed(method, ["GET", "HEAD"])))
-        case ("readyz"?, nil, nil, nil):
+        case (.readyz, nil, nil, nil):
             return (.readyz, method == .GET ? .success(.readyz) : .failure(notAllowed(method, ["GET", "HEAD"])))
-        case ("metrics"?, nil, nil, nil):
+        case (.metrics, nil, nil, nil):
             return (.metrics, method == .GET ? .success(.metrics) : .failure(notAllowed(method, ["GET", "HEAD"])))
-        case ("openapi.yaml"?, nil, nil, nil):
+        case (.openAPIDocument, nil, nil, nil):
             return (.openAPIDocument, method == .GET ? .success(.openAPIDocument) : .failure(notAllowed(method, ["GET", "HEAD"])))
-        case let ("sessions"?, sid?, nil, nil):
+        case let (.sessions, sid?, nil, nil):
             return sessionRoute(method, sid)
-        case let ("sessions"?, sid?, action?, nil) where action == "touch" || action == "rotate":
-            let route: Route = action == "touch" ? .touch : .rotate
+        case let (.sessions, sid?, action?, nil) where action == .touch || action == .rotate:
+            let route: Route = action == .touch ? .touch : .rotate
             guard method == .POST else { return (route, .failure(notAllowed(method, ["POST"]))) }
             guard let id = SessionID(sid) else { return (route, .failure(malformedSID)) }
-            return (route, .success(action == "touch" ? .touchSession(id) : .rotateSession(id)))
-        case let ("subjects"?, name?, "sessions"?, nil):
+            return (route, .success(action == .touch ? .touchSession(id) : .rotateSession(id)))
+        case let (.subjects, name?, .sessions?, nil):
             let route = Route.subjectSessions
             guard method == .GET || method == .DELETE else { return (route, .failure(notAllowed(method, ["GET", "HEAD", "DELETE"]))) }
             guard let subject = subject(name) else { return (route, .failure(malformedSubject)) }
             return (route, .success(method == .GET ? .listSubjectSessions(subject) : .revokeSubjectSessions(subject)))
-        case let ("subjects"?, name?, "sessions"?, handleText?):
+        case let (.subjects, name?, .sessions?, handleText?):
             let route = Route.subjectSession
             guard method == .DELETE else { return (route, .failure(notAllowed(method, ["DELETE"]))) }
             guard let subject = subject(name) else { return (route, .failure(malformedSubject)) }
@@ -74,12 +74,34 @@ public enum Router {
     /// empty segment (`//`, or a trailing `/`) comes back as "" and matches no route.
     private static func nextSegment(_ rest: inout Substring?) -> Substring? {
         guard let text = rest else { return nil }
-        if let slash = text.firstIndex(of: "/") {
-            rest = text[text.index(after: slash)...]
+        // By bytes: `/` is ASCII, so its index is a Character boundary of the path too.
+        if let slash = text.utf8.firstIndex(of: UInt8(ascii: "/")) {
+            rest = text[text.utf8.index(after: slash)...]
             return text[..<slash]
         }
         rest = nil
         return text
+    }
+
+    /// The fixed words of the API's paths, compared by bytes (a Substring compared with a String
+    /// compares Unicode canonical equivalence, which the hot path need not pay for).
+    private enum Word: Equatable {
+        case sessions, subjects, livez, readyz, metrics, openAPIDocument, touch, rotate, other
+
+        init(_ segment: Substring) {
+            let bytes = segment.utf8
+            func `is`(_ word: StaticString) -> Bool {
+                word.withUTF8Buffer { bytes.elementsEqual($0) }
+            }
+            switch bytes.count {
+            case 5: self = `is`("livez") ? .livez : (`is`("touch") ? .touch : .other)
+            case 6: self = `is`("readyz") ? .readyz : (`is`("rotate") ? .rotate : .other)
+            case 7: self = `is`("metrics") ? .metrics : .other
+            case 8: self = `is`("sessions") ? .sessions : (`is`("subjects") ? .subjects : .other)
+            case 12: self = `is`("openapi.yaml") ? .openAPIDocument : .other
+            default: self = .other
+            }
+        }
     }
 
     /// The subject named by a percent-encoded path segment, or nil.

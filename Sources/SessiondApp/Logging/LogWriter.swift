@@ -7,7 +7,8 @@ import Foundation
 import NIOConcurrencyHelpers
 
 /// Writes log lines to standard output from a thread of its own, so that an event loop never
-/// waits for a slow reader of the log. Lines wait in a bounded queue; when it is full, new lines
+/// waits for a slow reader of the log. The thread writes what gathered in a couple of
+/// milliseconds in one write. Lines wait in a bounded queue; when it is full, new lines
 /// are dropped and counted, and a line saying how many were dropped follows once there is room.
 /// A writer and its thread live until the process ends.
 public final class LogWriter: @unchecked Sendable {
@@ -60,9 +61,17 @@ public final class LogWriter: @unchecked Sendable {
         }
     }
 
+    /// How long the thread lets lines gather after it is woken, so that under load a whole
+    /// batch goes out in one write and the event loops do not wake it for every line.
+    static let gathering: UInt32 = 2_000  // microseconds
+
     private func run() {
+        var batch: [UInt8] = []
         while true {
             state.lock(whenValue: Value.waiting)
+            state.unlock()
+            usleep(Self.gathering)
+            state.lock()
             var lines = pending
             pending.removeAll(keepingCapacity: true)
             if dropped > 0 {
@@ -71,7 +80,10 @@ public final class LogWriter: @unchecked Sendable {
             }
             writing = true
             state.unlock(withValue: Value.empty)
-            for line in lines { writeAll(line) }
+            batch.removeAll(keepingCapacity: true)
+            for line in lines { batch.append(contentsOf: line) }
+            writeAll(batch)
+            if batch.capacity > 1 << 20 { batch = [] }
             state.lock()
             writing = false
             state.unlock()
