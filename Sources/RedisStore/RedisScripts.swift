@@ -112,7 +112,14 @@ enum RedisScripts {
     /// just now, or "" and 0), 9 data (replace) or data patch ("" for none), 10 permanent ("1",
     /// "0", or "" to keep on a patch), 11 subject mode ("s" set, "n" none, "k" keep), 12 subject,
     /// 13 most bytes of merged data. The rule of `Session.applying(_:at:policy:)`.
-    static let update = mergeFunctions + "\n" + expiryFunction + "\n" + """
+    static let update = mergeFunctions + "\n" + expiryFunction + "\n" + updateBody
+
+    /// `update` for "replace" and "touch": the same rule without the merge functions, which
+    /// Redis would otherwise define again on every call. A replace answers "" for the data,
+    /// which the caller sent.
+    static let replaceOrTouch = expiryFunction + "\n" + updateBody
+
+    private static let updateBody = """
         local s = redis.call('HMGET', KEYS[1], 'data', 'permanent', 'subject', 'version', 'created', 'updated',
                              'expires', 'isub', 'iexp')
         if not s[1] then return {0} end
@@ -164,6 +171,7 @@ enum RedisScripts {
             end
         end
         redis.call('PEXPIREAT', KEYS[1], expires)
+        if op == 'replace' then data = '' end
         return {1, data, permanent, subject, version, s[5], updated, expires}
         """
 
@@ -221,11 +229,12 @@ enum RedisScripts {
         """
 
     /// In the order `RedisConnectionPool` loads them.
-    static let all = [insert, update, remove, indexAdd, indexRemove, indexList]
+    static let all = [insert, update, remove, indexAdd, indexRemove, indexList, replaceOrTouch]
     static let insertIndex = 0
     static let updateIndex = 1
     static let removeIndex = 2
     static let indexAddIndex = 3
     static let indexRemoveIndex = 4
     static let indexListIndex = 5
+    static let replaceOrTouchIndex = 6
 }

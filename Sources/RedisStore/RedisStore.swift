@@ -140,7 +140,16 @@ public final class RedisStore: SessionStore {
             arguments += [ByteBuffer(), ByteBuffer(), ByteBuffer(string: "k"), ByteBuffer(), Self.text(0)]
         }
         let index = self.index
-        return pool.evaluate(script: RedisScripts.updateIndex, keys: [keyBuffer(handle)], arguments: arguments, on: eventLoop)
+        let script: Int
+        var sentData: [UInt8]?
+        switch mutation {
+        case let .replace(data, _, _):
+            script = RedisScripts.replaceOrTouchIndex
+            sentData = data
+        case .touch: script = RedisScripts.replaceOrTouchIndex
+        case .patch: script = RedisScripts.updateIndex
+        }
+        return pool.evaluate(script: script, keys: [keyBuffer(handle)], arguments: arguments, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMap { reply -> EventLoopFuture<UpdateOutcome> in
                 guard case let .array(fields) = reply, let status = fields.first?.int else {
@@ -161,7 +170,10 @@ public final class RedisStore: SessionStore {
                     }
                 case (1, 8):
                     do {
-                        return eventLoop.makeSucceededFuture(.updated(try Self.session(id, fields[1...7])))
+                        var session = try Self.session(id, fields[1...7])
+                        // A replace answers without the data: it is what was sent.
+                        if let sentData { session.data = sentData }
+                        return eventLoop.makeSucceededFuture(.updated(session))
                     } catch {
                         return eventLoop.makeFailedFuture(error)
                     }
