@@ -45,6 +45,8 @@ public final class JSONDocument: @unchecked Sendable {
             return .failure(
                 .numberOutOfRange.with(detail: "a number is too close to zero to be held exactly: it would read back as 0 (at byte \(offset))")
             )
+        case let .nulByte(offset)?:
+            return .failure(.syntax.with(detail: "the text is not valid JSON: a NUL byte outside a string (at byte \(offset))"))
         case nil:
             break
         }

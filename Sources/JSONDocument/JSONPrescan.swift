@@ -5,9 +5,10 @@ import Darwin
 #endif
 
 /// One pass over a JSON text before jansson sees it, for what jansson would not refuse:
-/// nesting too deep (jansson would recurse on hostile input) and numbers so small that they
+/// nesting too deep (jansson would recurse on hostile input), numbers so small that they
 /// become 0 (jansson's `strtod` rounds `1e-400` to 0.0 without a word, and the client would
-/// read back another value than it wrote). Brackets and digits inside strings do not count.
+/// read back another value than it wrote), and NUL bytes outside strings (jansson can lose one).
+/// Brackets, digits and NUL bytes inside strings do not count (jansson refuses a raw NUL there).
 enum JSONPrescan {
     /// What the scan found first.
     enum Finding: Equatable {
@@ -16,6 +17,9 @@ enum JSONPrescan {
         /// The number starting at this offset is not zero but is nearer to zero than the
         /// smallest double.
         case underflow(offset: Int)
+        /// A NUL byte outside a string: never JSON, but jansson 2.14 drops one it read ahead
+        /// after a number or a word (`[1\0]` loads as `[1]`), so it is refused here.
+        case nulByte(offset: Int)
     }
 
     /// The first finding in `bytes`, or nil. The text need not be valid JSON.
@@ -46,6 +50,8 @@ enum JSONPrescan {
                 if depth > limit { return .tooDeep(offset: offset) }
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
                 depth -= 1
+            case 0:
+                return .nulByte(offset: offset)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 let end = numberEnd(bytes, from: offset)
                 if underflows(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { return .underflow(offset: offset) }

@@ -57,6 +57,24 @@ struct JSONParsingTests {
         #expect(reason(Array("NaN".utf8)) == .syntax)
     }
 
+    @Test func rejectsRawNulBytesOutsideStrings() {
+        // jansson 2.14 drops a NUL byte it read ahead after a number or a word: it loaded all of
+        // these as if the NUL were not there (found by fuzz/FuzzJSON).
+        let texts: [[UInt8]] = [
+            Array("[1".utf8) + [0] + Array("]".utf8),
+            Array("[true".utf8) + [0] + Array("]".utf8),
+            Array(#"{"a":1"#.utf8) + [0] + Array("}".utf8),
+            Array("[1.5".utf8) + [0] + Array(",2]".utf8),
+            Array("7".utf8) + [0],
+            Array("[".utf8) + [0] + Array("1]".utf8),
+        ]
+        for text in texts {
+            #expect(reason(text) == .syntax, "\(text)")
+        }
+        // Raw in a string it is a control character, refused by jansson itself.
+        #expect(reason([UInt8(ascii: "\""), 0, UInt8(ascii: "\"")]) == .syntax)
+    }
+
     @Test func acceptsNulInStringValuesButNotInKeys() throws {
         let value = try parse(#""a\u0000b""#).value
         #expect(value.stringValue == "a\u{0}b")

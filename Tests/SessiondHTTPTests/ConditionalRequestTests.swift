@@ -47,6 +47,19 @@ struct ConditionalRequestTests {
         }
     }
 
+    @Test func queryIsSplitAtItsBytesNotAtCharacters() throws {
+        // A combining mark after `&`, `=` or `+` makes one Character with it; the separators must
+        // still separate (found by fuzz/FuzzQuery: `touch=true&\u{347}x` read as touch = "true&\u{347}x").
+        #expect(try QueryParameters.parse("except=a+\u{301}b", allowed: ["except"]).get() == ["except": "a \u{301}b"])
+        #expect(try QueryParameters.parse("touch=\u{301}x", allowed: ["touch"]).get() == ["touch": "\u{301}x"])
+        guard case let .failure(problem) = QueryParameters.parse("touch=true&\u{347}x", allowed: ["touch"]) else {
+            Issue.record("a parameter after & and a combining mark was not seen")
+            return
+        }
+        #expect(problem.type == .invalidQuery)
+        #expect(problem.detail.contains("no query parameter of that name"))
+    }
+
     @Test func subjectsArePercentDecodedInPaths() throws {
         let (route, result) = Router.route(.GET, "/subjects/user%2F42%20%C3%A9/sessions")
         #expect(route == .subjectSessions)

@@ -7,9 +7,11 @@ enum QueryParameters {
     static func parse(_ query: Substring?, allowed: Set<String>) -> Result<[String: String], Problem> {
         guard let query, !query.isEmpty else { return .success([:]) }
         var values: [String: String] = [:]
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : "") else {
+        // The syntax is bytes: split the UTF-8, not Characters (a combining mark after `&`, `=`
+        // or `+` would join it into one Character and hide it).
+        for pair in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : Substring().utf8) else {
                 return .failure(Problem(.invalidQuery, detail: "the query string has a malformed percent-escape"))
             }
             guard allowed.contains(name) else {
@@ -24,13 +26,10 @@ enum QueryParameters {
         return .success(values)
     }
 
-    private static func decode(_ text: Substring) -> String? {
-        PercentDecoding.decode(Substring(text.replacingOccurrences(of: "+", with: " ")))
-    }
-}
-
-extension Substring {
-    fileprivate func replacingOccurrences(of target: Character, with replacement: Character) -> String {
-        String(map { $0 == target ? replacement : $0 })
+    /// `+` as a space, then percent-decoding. `bytes` were cut at ASCII bytes of valid UTF-8, so
+    /// they are valid UTF-8 themselves.
+    private static func decode(_ bytes: Substring.UTF8View) -> String? {
+        let spaced = String(decoding: bytes.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+        return PercentDecoding.decode(spaced[...])
     }
 }
