@@ -10,8 +10,9 @@ public enum JSONMergePatch {
     ///     otherwise it replaces `target` whole.
     ///   - target: a JSON text; when it is not an object and `patch` is, it is taken as `{}`.
     /// - Returns: the merged value. Existing members keep their place, new ones come last. Both
-    ///   texts must be valid JSON (both are validated before they are stored); an invalid one is
-    ///   taken as `{}`.
+    ///   texts must be valid JSON (both are validated before they are stored): an invalid patch
+    ///   is returned as it is (it replaces the target, as any patch that is not an object does),
+    ///   an invalid target is taken as `{}`.
     public static func apply(_ patch: [UInt8], to target: [UInt8]) -> [UInt8] {
         let patchRoot = load(patch)
         defer { if let patchRoot { cjansson_decref(patchRoot) } }
