@@ -1107,7 +1107,10 @@ def test_revoke_all_sessions_of_a_subject():
 
 def test_revoke_one_session_by_handle():
     subject = fresh_subject()
-    sessions = [create_session({"i": index}, subject=subject) for index in range(3)]
+    sessions = []
+    for index in range(3):
+        sessions.append(create_session({"i": index}, subject=subject))
+        time.sleep(0.005)  # created_at differs, so the listing's order is the creation order
     path = subject_path(subject) + "/" + handle_of(sessions[1]["sid"])
     for _ in range(2):
         reply = request("DELETE", path)

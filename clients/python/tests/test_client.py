@@ -159,8 +159,12 @@ def test_rotate_gives_a_new_sid_and_ends_the_old(client):
 
 def test_subject_listing_and_revocation(client):
     who = "user/" + uuid.uuid4().hex + "/é"  # a slash and non-ASCII, percent-encoded in paths
+    # A listing is oldest first, and sessions made in one millisecond come in handle order:
+    # a moment between the creations makes the expected order the creation order.
     a = client.create({"n": 1}, subject=who)
+    time.sleep(0.005)
     b = client.create({"n": 2}, subject=who, permanent=True)
+    time.sleep(0.005)
     c = client.create({"n": 3}, subject=who)
     listed = client.subject_sessions(who)
     assert [x.handle for x in listed] == [handle_for(a.sid), handle_for(b.sid), handle_for(c.sid)]
