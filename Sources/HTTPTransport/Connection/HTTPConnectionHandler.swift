@@ -121,7 +121,8 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
     /// Parses and answers what the buffer holds, as far as the state allows; then flushes what
     /// was written and resumes reading if it was paused.
     private func process(context: ChannelHandlerContext) {
-        guard !processing else { return }
+        // A client that closed gets no more answers, even to requests it pipelined.
+        guard !processing, context.channel.isActive else { return }
         processing = true
         parsing: while context.channel.isWritable {
             switch state {
