@@ -583,30 +583,16 @@ def framing_refused(server, request, status, slug):
     assert server.created_total() == 0, "a session was created from a request with faulty framing"
 
 
-def test_http_1_0_with_transfer_encoding_is_400_and_closed(start):
+@pytest.mark.parametrize("version, framing, status, slug", [
+    ("HTTP/1.0", b"Transfer-Encoding: chunked\r\n", 400, "bad-request"),
+    ("HTTP/1.1", b"Transfer-Encoding: identity, chunked\r\n", 501, "unsupported-transfer-coding"),
+    ("HTTP/1.1", b"Transfer-Encoding: chunked, identity\r\n", 400, "bad-request"),
+    ("HTTP/1.1", b"Content-Length: 7\r\nTransfer-Encoding: chunked\r\n", 400, "bad-request"),
+], ids=["http-1.0-with-transfer-encoding", "identity-then-chunked", "chunked-not-last", "length-and-encoding"])
+def test_untrustworthy_framing_is_refused_and_closed(start, version, framing, status, slug):
     server = start()
-    framing_refused(server, b"POST /sessions HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\n"
-                            b"Transfer-Encoding: chunked\r\n\r\n" + CHUNKED_EMPTY_OBJECT, 400, "bad-request")
-
-
-def test_identity_then_chunked_is_501_and_closed(start):
-    server = start()
-    framing_refused(server, b"POST /sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                            b"Transfer-Encoding: identity, chunked\r\n\r\n" + CHUNKED_EMPTY_OBJECT,
-                    501, "unsupported-transfer-coding")
-
-
-def test_chunked_not_last_is_400_and_closed(start):
-    server = start()
-    framing_refused(server, b"POST /sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                            b"Transfer-Encoding: chunked, identity\r\n\r\n" + CHUNKED_EMPTY_OBJECT, 400, "bad-request")
-
-
-def test_content_length_with_transfer_encoding_is_400_and_closed(start):
-    server = start()
-    framing_refused(server, b"POST /sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                            b"Content-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n" + CHUNKED_EMPTY_OBJECT,
-                    400, "bad-request")
+    head = b"POST /sessions " + version.encode() + b"\r\nHost: x\r\nContent-Type: application/json\r\n" + framing + b"\r\n"
+    framing_refused(server, head + CHUNKED_EMPTY_OBJECT, status, slug)
 
 
 def test_a_valid_chunked_post_is_still_201(start):
