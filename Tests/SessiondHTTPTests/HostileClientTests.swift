@@ -63,6 +63,24 @@ struct HostileClientTests {
         #expect(counter.reads == readsBefore + 1)
     }
 
+    @Test func whileAnAnswerIsPendingReadingGoesOnUntil64KiBWait() throws {
+        let harness = try HTTPHarness(store: LaterStore(base: MemoryStore(policy: LifetimePolicy())))
+        let counter = ReadCounter()
+        try harness.channel.pipeline.syncOperations.addHandler(counter, position: .first)
+        // The store answers on a later loop tick: the loop is not run, so the GET stays pending.
+        try harness.channel.writeInbound(ByteBuffer(bytes: bytes("GET /sessions/\(SessionID.random()) HTTP/1.1\r\nHost: x\r\n\r\n")))
+        harness.channel.read()
+        #expect(counter.reads == 1, "a request in flight does not stop reading by itself")
+        let pipelined = String(repeating: "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n", count: 2_200)  // 70 KiB
+        try harness.channel.writeInbound(ByteBuffer(bytes: bytes(pipelined)))
+        harness.channel.read()
+        #expect(counter.reads == 1, "64 KiB wait behind the answer: no more reading")
+        let responses = try harness.exchange([])
+        #expect(responses.count == 2_201)
+        #expect(responses.first?.status == 404 && responses.last?.status == 200)
+        #expect(counter.reads == 2, "the waiting requests answered, reading resumes")
+    }
+
     @Test func transferEncodingInHTTP10Is400AndCloses() throws {
         let harness = try HTTPHarness()
         let raw = "POST /sessions HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"

@@ -7,10 +7,11 @@ import NIOHTTP1
 /// response, and tells the responder of each answer (for metrics and the access log).
 ///
 /// Requests are answered one at a time, in order (HTTP pipelining): while one is being answered
-/// the next is not parsed and the socket is not read. Nothing more is read either while the
-/// channel is not writable, that is while the client does not read its answers. So what one
-/// connection holds is bounded: one request (head up to `maxHeadBytes`, body up to the body
-/// limit), what one read brought, and one response beyond the write buffer's high-water mark.
+/// the next is not parsed, and the socket is read only until 64 KiB of pipelined bytes wait.
+/// Nothing is read while the channel is not writable, that is while the client does not read
+/// its answers. So what one connection holds is bounded: one request (head up to
+/// `maxHeadBytes`, body up to the body limit), 64 KiB waiting, what one read brought, and one
+/// response beyond the write buffer's high-water mark.
 ///
 /// Every request must arrive whole within `requestTimeout` of its first byte (a 408 after); a
 /// request that arrives whole in one read arms no timer. A 413 closes the sending side only and
@@ -109,14 +110,19 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
         context.fireChannelWritabilityChanged()
     }
 
-    /// Reading goes on only while a request is being read and the client reads its answers.
+    /// Reading goes on while the client reads its answers and, while a request is being
+    /// answered, until `maxPipelinedBytes` wait behind it. (Pausing on every request in flight
+    /// would cost two `epoll_ctl` calls per request on the Redis store.)
     private func mayRead(context: ChannelHandlerContext) -> Bool {
         switch state {
         case .idle, .receiving: return context.channel.isWritable
-        case .responding: return false
+        case .responding: return context.channel.isWritable && buffer.readableBytes < Self.maxPipelinedBytes
         case .closing: return true  // lingering after a 413: read and drop
         }
     }
+
+    /// How many bytes of pipelined requests may wait while one is answered.
+    static var maxPipelinedBytes: Int { 65_536 }
 
     /// Parses and answers what the buffer holds, as far as the state allows; then flushes what
     /// was written and resumes reading if it was paused.
