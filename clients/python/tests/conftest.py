@@ -105,6 +105,8 @@ class Sessiond:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.proc.stdout.close()
 
 
 @pytest.fixture(scope="session")

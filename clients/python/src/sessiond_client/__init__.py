@@ -4,13 +4,14 @@ This module and :mod:`sessiond_client.client` use the standard library only; imp
 does not import Flask.
 """
 
-from .client import UNSET, Session, SessionSummary, SessiondClient, __version__, handle_for
+from .client import UNSET, Session, SessionSummary, SessiondClient, __version__, handle_for, new_sid
 from .errors import (
     PROBLEM_TYPE_PREFIX,
     BadRequest,
     NotFound,
     PreconditionFailed,
     ProblemError,
+    SessionExists,
     ServiceUnavailable,
     SessiondError,
     SessiondUnavailable,
@@ -24,6 +25,7 @@ __all__ = [
     "Session",
     "SessionSummary",
     "handle_for",
+    "new_sid",
     "UNSET",
     "SessiondError",
     "SessiondUnavailable",
@@ -33,6 +35,7 @@ __all__ = [
     "NotFound",
     "SessionNotFound",
     "PreconditionFailed",
+    "SessionExists",
     "UnprocessableContent",
     "ServiceUnavailable",
     "PROBLEM_TYPE_PREFIX",

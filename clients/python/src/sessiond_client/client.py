@@ -27,9 +27,11 @@ import socket
 import ssl
 import threading
 import urllib.parse
+import uuid
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .errors import (
     BadRequest,
@@ -39,12 +41,13 @@ from .errors import (
     ServiceUnavailable,
     SessiondError,
     SessiondUnavailable,
+    SessionExists,
     SessionNotFound,
     Unauthorized,
     UnprocessableContent,
 )
 
-__all__ = ["SessiondClient", "Session", "SessionSummary", "handle_for", "UNSET"]
+__all__ = ["SessiondClient", "Session", "SessionSummary", "handle_for", "new_sid", "UNSET"]
 
 __version__ = "0.1.0"
 
@@ -74,6 +77,18 @@ def handle_for(sid: str) -> str:
     return hashlib.sha256(b"sessiond-handle-v1:" + sid.encode("utf-8")).hexdigest()[:32]
 
 
+def new_sid() -> str:
+    """A new session id for :meth:`SessiondClient.create` with ``sid=``: a random UUID
+    (version 4), ``str(uuid.uuid4())``, the only form Sessiond accepts there.
+
+    Pass only ids minted this way by your own code, NEVER an id read from a cookie, a header
+    or any other part of a request: creating a session under an id the client chose is session
+    fixation (an attacker plants a cookie with an id of their choosing, the victim logs in
+    under it, and the attacker holds the victim's session).
+    """
+    return str(uuid.uuid4())
+
+
 def _timestamp(value: Any) -> Optional[datetime]:
     if not isinstance(value, str):
         return None
@@ -84,6 +99,19 @@ def _timestamp(value: Any) -> Optional[datetime]:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+def _optional_int(value: Any) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _lifetime(value: Any) -> Optional[int]:
+    """Checks a lifetime argument: whole seconds (>= 1) or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"lifetime must be whole seconds (an int) or None, not {type(value).__name__}")
+    return value
 
 
 @dataclass
@@ -99,6 +127,8 @@ class Session:
     updated_at: Optional[datetime]
     expires_at: Optional[datetime]
     ttl: int
+    #: The session's own idle lifetime in seconds, or None: then ``permanent`` picks it.
+    lifetime: Optional[int] = None
     raw: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
@@ -113,6 +143,7 @@ class Session:
             updated_at=_timestamp(body.get("updated_at")),
             expires_at=_timestamp(body.get("expires_at")),
             ttl=int(body.get("ttl", 0)),
+            lifetime=_optional_int(body.get("lifetime")),
             raw=dict(body),
         )
 
@@ -178,10 +209,31 @@ def _split_timeout(timeout: Optional[Timeout]) -> Tuple[Optional[float], Optiona
     return float(timeout), float(timeout)
 
 
-class _Pool:
-    """Idle keep-alive connections, last in first out, dropped in a forked child."""
+class _Connector:
+    """Makes the connections of one client. It holds no reference to the client, so the pool
+    (and the finalizer that closes it) never keep a dropped client alive."""
 
-    def __init__(self, factory: Any, max_idle: int) -> None:
+    def __init__(
+        self, scheme: str, host: str, port: int, connect_timeout: Optional[float], ssl_context: Optional[ssl.SSLContext]
+    ) -> None:
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.connect_timeout = connect_timeout
+        self.ssl_context = ssl_context
+
+    def __call__(self) -> http.client.HTTPConnection:
+        if self.scheme == "https":
+            context = self.ssl_context or ssl.create_default_context()
+            return http.client.HTTPSConnection(self.host, self.port, timeout=self.connect_timeout, context=context)
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)
+
+
+class _Pool:
+    """Idle keep-alive connections, last in first out; a forked child closes its copies of the
+    parent's and starts afresh."""
+
+    def __init__(self, factory: Callable[[], http.client.HTTPConnection], max_idle: int) -> None:
         self._factory = factory
         self._max_idle = max_idle
         self._idle: List[http.client.HTTPConnection] = []
@@ -189,13 +241,18 @@ class _Pool:
         self._pid = os.getpid()
 
     def acquire(self) -> Tuple[http.client.HTTPConnection, bool]:
+        inherited: List[http.client.HTTPConnection] = []
         with self._lock:
             if self._pid != os.getpid():
-                # A forked worker must not share its parent's sockets: forget them.
-                self._idle = []
+                # A forked worker must not share its parent's sockets: it closes its copies of
+                # them (the parent's stay open) and opens its own.
+                inherited, self._idle = self._idle, []
                 self._pid = os.getpid()
-            if self._idle:
-                return self._idle.pop(), True
+            conn = self._idle.pop() if self._idle else None
+        for old in inherited:
+            old.close()
+        if conn is not None:
+            return conn, True
         return self._factory(), False
 
     def release(self, conn: http.client.HTTPConnection) -> None:
@@ -258,7 +315,11 @@ class SessiondClient:
         self._connect_timeout, self._read_timeout = _split_timeout(timeout)
         self._ssl_context = ssl_context
         self._user_agent = user_agent or f"sessiond-python/{__version__}"
-        self._pool = _Pool(self._connect, max_idle_connections)
+        connector = _Connector(self._scheme, self._host, self._port, self._connect_timeout, ssl_context)
+        self._pool = _Pool(connector, max_idle_connections)
+        # A client dropped without close() closes its idle connections when it is collected
+        # (or at exit), so no socket is left to the garbage collector (no ResourceWarning).
+        self._finalizer = weakref.finalize(self, self._pool.close)
 
     def __repr__(self) -> str:
         return f"SessiondClient({self.url!r})"
@@ -269,18 +330,39 @@ class SessiondClient:
         self,
         data: Optional[Mapping[str, Any]] = None,
         *,
-        permanent: Optional[bool] = None,
-        subject: Optional[str] = UNSET,
+        permanent: bool = False,
+        subject: Optional[str] = None,
+        lifetime: Optional[int] = None,
+        sid: Optional[str] = None,
     ) -> Session:
-        """``POST /sessions``: a new session with a sid chosen by the service."""
+        """A new session at version 1: ``data`` (an empty object by default), ``permanent``,
+        ``subject`` (your user id, or None) and ``lifetime`` (its own idle lifetime in whole
+        seconds, or None for the one ``permanent`` picks; at most the server's
+        ``--max-lifetime``, else :class:`UnprocessableContent` ``lifetime-too-long``).
+
+        Without ``sid``: ``POST /sessions``, the service chooses the sid.
+
+        With ``sid``: ``PUT /sessions/{sid}`` with ``If-None-Match: *``, the session is created
+        under that id; :class:`SessionExists` when a live session has it (nothing changes),
+        :class:`BadRequest` ``malformed-sid`` when it is not a lowercase UUID version 4. For an
+        app that must know the id before the session is stored: mint it with :func:`new_sid`.
+        Never pass an id read from a request (a cookie): that is session fixation.
+        """
         body: Dict[str, Any] = {}
-        if data is not None:
-            body["data"] = data
-        if permanent is not None:
-            body["permanent"] = permanent
-        if subject is not UNSET:
+        if data is not None or sid is not None:
+            body["data"] = data if data is not None else {}
+        body["permanent"] = bool(permanent)
+        if subject is not None and subject is not UNSET:
             body["subject"] = subject
-        return Session.from_json(self._request("POST", "/sessions", body=body, content_type=JSON))
+        if _lifetime(lifetime) is not None:
+            body["lifetime"] = lifetime
+        if sid is None:
+            return Session.from_json(self._request("POST", "/sessions", body=body, content_type=JSON))
+        if not isinstance(sid, str):
+            raise TypeError(f"sid must be a str, not {type(sid).__name__}")
+        return Session.from_json(
+            self._request("PUT", f"/sessions/{_segment(sid)}", body=body, content_type=JSON, if_none_match="*")
+        )
 
     def get(self, sid: str, *, touch: bool = False) -> Session:
         """``GET /sessions/{sid}``; with ``touch=True`` the read also slides the expiry."""
@@ -294,12 +376,17 @@ class SessiondClient:
         *,
         permanent: bool = False,
         subject: Optional[str] = None,
+        lifetime: Optional[int] = None,
         if_match: Optional[IfMatch] = None,
     ) -> Session:
-        """``PUT /sessions/{sid}``: replaces data, permanent and subject whole (what is left out
-        is reset: not permanent, no subject). With ``if_match`` (a version, ``'*'`` or entity
-        tags) it applies only at that version, else :class:`PreconditionFailed`."""
-        body = {"data": data, "permanent": permanent, "subject": subject}
+        """``PUT /sessions/{sid}``: replaces data, permanent, subject and lifetime whole (what
+        is left out is reset: not permanent, no subject, no lifetime of its own). With
+        ``if_match`` (a version, ``'*'`` or entity tags) it applies only at that version, else
+        :class:`PreconditionFailed`. It never creates a session (:class:`SessionNotFound`); see
+        :meth:`create` with ``sid=`` for that."""
+        body: Dict[str, Any] = {"data": data, "permanent": permanent, "subject": subject}
+        if _lifetime(lifetime) is not None:
+            body["lifetime"] = lifetime  # absent is None: the whole state is stated either way
         return Session.from_json(
             self._request("PUT", f"/sessions/{_segment(sid)}", body=body, content_type=JSON, if_match=if_match)
         )
@@ -312,13 +399,15 @@ class SessiondClient:
         data: Optional[Mapping[str, Any]] = None,
         permanent: Optional[bool] = None,
         subject: Optional[str] = UNSET,
+        lifetime: Optional[int] = UNSET,
         if_match: Optional[IfMatch] = None,
     ) -> Session:
         """``PATCH /sessions/{sid}`` with an RFC 7396 merge patch, applied atomically by the
         service: ``data`` is merged into the session's data (``None`` removes a key, nested
         objects merge, other values replace), ``permanent`` switches the lifetime, ``subject``
-        sets it (``None`` clears it). Either pass the whole merge patch document as ``patch``
-        or its members as keywords."""
+        sets it (``None`` clears it), ``lifetime`` sets the session's own idle lifetime in
+        seconds (``None`` clears it: ``permanent`` picks it again). What is not given is kept.
+        Either pass the whole merge patch document as ``patch`` or its members as keywords."""
         if patch is None:
             patch = {}
             if data is not None:
@@ -327,8 +416,10 @@ class SessiondClient:
                 patch["permanent"] = permanent
             if subject is not UNSET:
                 patch["subject"] = subject
-        elif data is not None or permanent is not None or subject is not UNSET:
-            raise TypeError("pass either a merge patch document or data/permanent/subject, not both")
+            if lifetime is not UNSET:
+                patch["lifetime"] = _lifetime(lifetime)
+        elif data is not None or permanent is not None or subject is not UNSET or lifetime is not UNSET:
+            raise TypeError("pass either a merge patch document or data/permanent/subject/lifetime, not both")
         return Session.from_json(
             self._request("PATCH", f"/sessions/{_segment(sid)}", body=patch, content_type=MERGE_PATCH, if_match=if_match)
         )
@@ -390,12 +481,6 @@ class SessiondClient:
 
     # MARK: - HTTP
 
-    def _connect(self) -> http.client.HTTPConnection:
-        if self._scheme == "https":
-            context = self._ssl_context or ssl.create_default_context()
-            return http.client.HTTPSConnection(self._host, self._port, timeout=self._connect_timeout, context=context)
-        return http.client.HTTPConnection(self._host, self._port, timeout=self._connect_timeout)
-
     def _request(
         self,
         method: str,
@@ -404,6 +489,7 @@ class SessiondClient:
         body: Any = None,
         content_type: Optional[str] = None,
         if_match: Optional[IfMatch] = None,
+        if_none_match: Optional[str] = None,
         parse: bool = True,
     ) -> Any:
         headers = {"Accept": "application/json, application/problem+json", "User-Agent": self._user_agent}
@@ -411,6 +497,8 @@ class SessiondClient:
             headers["Authorization"] = f"Bearer {self.api_key}"
         if if_match is not None:
             headers["If-Match"] = _format_if_match(if_match)
+        if if_none_match is not None:
+            headers["If-None-Match"] = if_none_match
         payload: Optional[bytes] = None
         if body is not None:
             # Strict JSON: NaN and Infinity have no JSON form; keys must be strings.
@@ -498,6 +586,8 @@ def _problem(status: int, headers: http.client.HTTPMessage, raw: bytes, where: s
         error = SessionNotFound(**args)
     elif status == 404:
         error = NotFound(**args)
+    elif status == 412 and isinstance(kind, str) and kind.endswith("/session-exists"):
+        error = SessionExists(**args)
     elif status == 412:
         error = PreconditionFailed(**args)
     elif status == 400:

@@ -22,6 +22,7 @@ __all__ = [
     "NotFound",
     "SessionNotFound",
     "PreconditionFailed",
+    "SessionExists",
     "UnprocessableContent",
     "ServiceUnavailable",
     "PROBLEM_TYPE_PREFIX",
@@ -105,6 +106,12 @@ class PreconditionFailed(ProblemError):
     def current_version(self) -> Optional[int]:
         value = self.body.get("current_version")
         return value if isinstance(value, int) else None
+
+
+class SessionExists(PreconditionFailed):
+    """412 ``session-exists``: :meth:`~sessiond_client.SessiondClient.create` with ``sid=`` named
+    a sid that a live session already has; nothing was changed. Mint another id
+    (:func:`~sessiond_client.new_sid`) and create again."""
 
 
 class UnprocessableContent(ProblemError):
