@@ -5,6 +5,8 @@ error) are checked against a small stub server."""
 
 from __future__ import annotations
 
+import gc
+import http.client
 import http.server
 import json
 import subprocess
@@ -12,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from datetime import datetime, timezone
 
 import pytest
@@ -25,10 +28,12 @@ from sessiond_client import (
     SessiondClient,
     SessiondError,
     SessiondUnavailable,
+    SessionExists,
     SessionNotFound,
     Unauthorized,
     UnprocessableContent,
     handle_for,
+    new_sid,
 )
 
 from conftest import DAY, MONTH, free_port
@@ -373,3 +378,212 @@ def test_a_wrong_api_key_is_unauthorized(stub):
         SessiondClient(stub, api_key="wrong").create({})
     assert caught.value.status == 401 and caught.value.slug == "unauthorized"
     assert not isinstance(caught.value, SessiondUnavailable)
+
+
+# MARK: - Issue #13: create under an id the app minted, a lifetime per session
+
+
+def test_new_sid_is_a_random_lowercase_uuid4():
+    a, b = new_sid(), new_sid()
+    assert a != b
+    parsed = uuid.UUID(a)
+    assert str(parsed) == a and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_create_under_a_minted_sid(client):
+    sid, who = new_sid(), subject()
+    s = client.create({"a": 1}, sid=sid, permanent=True, subject=who)
+    assert s.sid == sid and s.version == 1 and s.data == {"a": 1}
+    assert s.permanent is True and s.subject == who and s.lifetime is None
+    assert MONTH - 5 <= s.ttl <= MONTH
+    assert client.get(sid).data == {"a": 1}
+    empty = client.create(sid=new_sid())
+    assert empty.data == {} and empty.permanent is False and empty.subject is None
+
+
+def test_create_under_a_taken_sid_is_session_exists_and_changes_nothing(client):
+    s = client.create({"a": 1}, sid=new_sid())
+    with pytest.raises(SessionExists) as caught:
+        client.create({"evil": True}, sid=s.sid, permanent=True)
+    error = caught.value
+    assert isinstance(error, PreconditionFailed) and error.status == 412 and error.slug == "session-exists"
+    again = client.get(s.sid)
+    assert again.data == {"a": 1} and again.version == 1 and again.permanent is False
+    # A sid the service issued is taken too.
+    issued = client.create({"b": 2})
+    with pytest.raises(SessionExists):
+        client.create(sid=issued.sid)
+
+
+def test_create_refuses_a_sid_that_is_not_a_uuid4(client):
+    for sid in (str(uuid.uuid1()), new_sid().upper(), "not-a-sid", new_sid().replace("-", "")):
+        with pytest.raises(BadRequest) as caught:
+            client.create({"a": 1}, sid=sid)
+        assert caught.value.slug == "malformed-sid", sid
+
+
+def test_replace_without_if_none_match_never_creates(client):
+    sid = new_sid()
+    with pytest.raises(SessionNotFound):
+        client.replace(sid, {"a": 1})
+    with pytest.raises(SessionNotFound):
+        client.replace(sid, {"a": 1}, if_match="*")
+    with pytest.raises(SessionNotFound):
+        client.get(sid)
+
+
+def test_a_lifetime_of_its_own(client):
+    s = client.create({"a": 1}, lifetime=60)
+    assert s.lifetime == 60 and 55 <= s.ttl <= 60
+    assert client.get(s.sid).lifetime == 60
+    # A patch that does not name it keeps it; a rotation keeps it.
+    p = client.patch(s.sid, data={"b": 2})
+    assert p.lifetime == 60 and p.ttl <= 60
+    r = client.rotate(s.sid)
+    assert r.lifetime == 60 and r.ttl <= 60
+    # Set, then cleared: the permanence decides again.
+    p = client.patch(r.sid, lifetime=120)
+    assert p.lifetime == 120 and 60 < p.ttl <= 120
+    p = client.patch(r.sid, lifetime=None)
+    assert p.lifetime is None and DAY - 5 <= p.ttl <= DAY
+    p = client.patch(r.sid, {"lifetime": 90, "permanent": True})
+    assert p.lifetime == 90 and p.ttl <= 90 and p.permanent is True
+    # PUT states the whole state: left out, the lifetime is reset.
+    assert client.replace(r.sid, {"c": 3}).lifetime is None
+    put = client.replace(r.sid, {"c": 3}, lifetime=30, if_match="*")
+    assert put.lifetime == 30 and put.ttl <= 30
+    minted = client.create(sid=new_sid(), lifetime=45)
+    assert minted.lifetime == 45 and minted.ttl <= 45
+
+
+def test_a_lifetime_is_checked(client):
+    with pytest.raises(UnprocessableContent) as caught:
+        client.create({"a": 1}, lifetime=MONTH + 1)  # above --max-lifetime (the permanent lifetime)
+    assert caught.value.slug == "lifetime-too-long"
+    for bad in (0, -5):
+        with pytest.raises(UnprocessableContent) as caught:
+            client.create({"a": 1}, lifetime=bad)
+        assert caught.value.slug == "invalid-body"
+    s = client.create({"a": 1})
+    with pytest.raises(UnprocessableContent):
+        client.patch(s.sid, lifetime=MONTH + 1)
+    assert client.get(s.sid).version == 1
+    # Not whole seconds: refused before anything is sent.
+    for wrong in ("60", 1.5, True):
+        with pytest.raises(TypeError):
+            client.create({"a": 1}, lifetime=wrong)
+        with pytest.raises(TypeError):
+            client.patch(s.sid, lifetime=wrong)
+    assert client.get(s.sid).version == 1
+
+
+def test_create_with_a_sid_sends_put_with_if_none_match(stub):
+    Stub.answer = (201, "application/json", json.dumps(dict(SESSION, lifetime=300)).encode(), {})
+    c = SessiondClient(stub)
+    s = c.create({"a": 1}, sid=NEVER_ISSUED, lifetime=300)
+    assert s.lifetime == 300
+    method, path, headers, body = Stub.seen[0]
+    assert (method, path) == ("PUT", f"/sessions/{NEVER_ISSUED}")
+    assert headers["If-None-Match"] == "*" and "If-Match" not in headers
+    assert json.loads(body) == {"data": {"a": 1}, "permanent": False, "lifetime": 300}
+    c.create({"a": 1})
+    method, path, headers, body = Stub.seen[1]
+    assert (method, path) == ("POST", "/sessions") and "If-None-Match" not in headers
+    assert json.loads(body) == {"data": {"a": 1}, "permanent": False}
+    c.patch(NEVER_ISSUED, lifetime=None)
+    assert json.loads(Stub.seen[2][3]) == {"lifetime": None}
+    c.patch(NEVER_ISSUED, data={"a": 2})
+    assert json.loads(Stub.seen[3][3]) == {"data": {"a": 2}}  # UNSET: the lifetime is kept
+    c.replace(NEVER_ISSUED, {"a": 1}, lifetime=10)
+    assert json.loads(Stub.seen[4][3]) == {"data": {"a": 1}, "permanent": False, "subject": None, "lifetime": 10}
+
+
+def test_session_exists_from_a_412_problem(stub):
+    problem = {"type": PROBLEMS + "session-exists", "title": "Session exists", "status": 412}
+    Stub.answer = (412, "application/problem+json", json.dumps(problem).encode(), {})
+    with pytest.raises(SessionExists):
+        SessiondClient(stub).create(sid=NEVER_ISSUED)
+    problem = {"type": PROBLEMS + "precondition-failed", "status": 412, "current_version": 2}
+    Stub.answer = (412, "application/problem+json", json.dumps(problem).encode(), {})
+    with pytest.raises(PreconditionFailed) as caught:
+        SessiondClient(stub).replace(NEVER_ISSUED, {}, if_match=1)
+    assert not isinstance(caught.value, SessionExists)
+
+
+# MARK: - No socket left to the garbage collector
+
+
+def _resource_warnings(action) -> list:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", ResourceWarning)
+        action()
+        gc.collect()
+    return [w for w in seen if issubclass(w.category, ResourceWarning)]
+
+
+def test_a_dropped_client_closes_its_connections(sessiond):
+    def use_and_drop():
+        c = SessiondClient(sessiond.url)
+        s = c.create({"a": 1})
+        c.get(s.sid)  # a keep-alive connection is now idle in the pool
+        del c, s
+
+    assert _resource_warnings(use_and_drop) == []
+
+    # The check sees a dropped open connection (so the assertion above can fail).
+    def drop_a_raw_connection():
+        conn = http.client.HTTPConnection("127.0.0.1", sessiond.port)
+        conn.request("GET", "/livez")
+        conn.getresponse().read()
+        del conn
+
+    assert _resource_warnings(drop_a_raw_connection) != []
+
+
+def test_a_client_is_usable_after_close_and_finalizes_once(sessiond):
+    c = SessiondClient(sessiond.url)
+    s = c.create({"a": 1})
+    c.close()
+    assert c.get(s.sid).data == {"a": 1}
+    with c:
+        c.get(s.sid)
+    assert c.get(s.sid).version == 1
+
+
+def test_an_app_factory_dropping_interfaces_leaks_no_socket(sessiond, tmp_path):
+    # In a process of its own with ResourceWarning as an error: a warning in a finalizer is
+    # printed as "Exception ignored", so stderr is what tells.
+    script = tmp_path / "factory.py"
+    script.write_text(f"""
+import gc
+from flask import Flask, session
+from sessiond_client import SessiondClient
+from sessiond_client.flask import SessiondSessionInterface
+
+def create_app():
+    app = Flask(__name__)
+    app.session_interface = SessiondSessionInterface({sessiond.url!r})
+    @app.get("/")
+    def index():
+        session["n"] = session.get("n", 0) + 1
+        return str(session["n"])
+    return app
+
+for _ in range(5):
+    app = create_app()
+    with app.test_client() as browser:
+        assert browser.get("/").data == b"1"
+        assert browser.get("/").data == b"2"
+    del app, browser
+    gc.collect()
+c = SessiondClient({sessiond.url!r})
+c.create({{}})
+print("ok")
+""")
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error::ResourceWarning", str(script)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+    assert "ResourceWarning" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
