@@ -33,6 +33,13 @@ public struct JSONValue: @unchecked Sendable {
         }
     }
 
+    /// The integer, or nil when this is not a number written without fraction or exponent
+    /// (`300`, not `300.0` or `3e2`).
+    public var integerValue: Int64? {
+        guard kind == .integer else { return nil }
+        return Int64(json_integer_value(node))
+    }
+
     /// The string (which may contain U+0000), or nil when this is not a string.
     public var stringValue: String? {
         guard kind == .string, let chars = json_string_value(node) else { return nil }

@@ -2,12 +2,12 @@
 /// or a subject index's), so they run unchanged on Redis Cluster.
 ///
 /// A session is a hash under `prefix + handle`: `data` (compact JSON), `permanent` ("1"/"0"),
-/// `subject` (absent for none), `version`, `created`, `updated`, `expires` (milliseconds since
-/// the epoch), and `isub`/`iexp`: the subject index entry that covers the session (its subject
+/// `subject` (absent for none), `lifetime` (the session's own, in milliseconds; absent for
+/// none), `version`, `created`, `updated`, `expires` (milliseconds since the epoch), and `isub`/`iexp`: the subject index entry that covers the session (its subject
 /// and score; see `RedisSubjectIndex`). The key's own expiry is `PEXPIREAT expires`.
 ///
 /// Write replies are arrays whose first element says what happened:
-/// `{0}` not found; `{1, data, permanent, subject, version, created, updated, expires}`
+/// `{0}` not found; `{1, data, permanent, subject, version, created, updated, expires, lifetime}`
 /// written; `{2, version}` condition failed; `{3, subject, expires}` the subject index must cover this first;
 /// `{4}` merged data too large.
 enum RedisScripts {
@@ -76,11 +76,13 @@ enum RedisScripts {
         end
         """#
 
-    /// The expiry rule of `LifetimePolicy.expiry`: `now` + lifetime, capped at created + absolute.
+    /// The expiry rule of `LifetimePolicy.expiry`: `now` + lifetime (the session's own, `own`,
+    /// when it is not ''), capped at created + absolute.
     static let expiryFunction = """
-        local function expiry(now, created, permanent, standard, long, absolute)
+        local function expiry(now, created, permanent, standard, long, absolute, own)
             local lifetime = standard
             if permanent == '1' then lifetime = long end
+            if own ~= '' then lifetime = tonumber(own) end
             local expires = now + lifetime
             if absolute >= 0 and created + absolute < expires then expires = created + absolute end
             return expires
@@ -95,13 +97,19 @@ enum RedisScripts {
         """
 
     /// KEYS[1] session key; ARGV: data, permanent, subject ("" none), version, created, updated,
-    /// expires, isub, iexp (the index entry the caller made, or "" and 0).
-    /// Returns 1 when stored, 0 when the key exists.
+    /// expires, isub, iexp (the index entry the caller made, or "" and 0), lifetime ("" none).
+    /// Returns 1 when stored, 0 when a live session has the key (one whose `expires` is after
+    /// `updated`, the caller's now; an expired one that Redis has not dropped yet is replaced).
     static let insert = """
-        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        local held = redis.call('HGET', KEYS[1], 'expires')
+        if held then
+            if tonumber(held) > tonumber(ARGV[6]) then return 0 end
+            redis.call('DEL', KEYS[1])
+        end
         redis.call('HSET', KEYS[1], 'data', ARGV[1], 'permanent', ARGV[2], 'version', ARGV[4], 'created', ARGV[5],
                    'updated', ARGV[6], 'expires', ARGV[7], 'isub', ARGV[8], 'iexp', ARGV[9])
         if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'subject', ARGV[3]) end
+        if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'lifetime', ARGV[10]) end
         redis.call('PEXPIREAT', KEYS[1], ARGV[7])
         return 1
         """
@@ -111,7 +119,8 @@ enum RedisScripts {
     /// for none) lifetime, 7 granted subject, 8 granted score (an index entry the caller made
     /// just now, or "" and 0), 9 data (replace) or data patch ("" for none), 10 permanent ("1",
     /// "0", or "" to keep on a patch), 11 subject mode ("s" set, "n" none, "k" keep), 12 subject,
-    /// 13 most bytes of merged data. The rule of `Session.applying(_:at:policy:)`.
+    /// 13 most bytes of merged data, 14 lifetime mode ("s", "n", "k" as for the subject), 15
+    /// lifetime (ms). The rule of `Session.applying(_:at:policy:)`.
     static let update = mergeFunctions + "\n" + expiryFunction + "\n" + updateBody
 
     /// `update` for "replace" and "touch": the same rule without the merge functions, which
@@ -121,7 +130,7 @@ enum RedisScripts {
 
     private static let updateBody = """
         local s = redis.call('HMGET', KEYS[1], 'data', 'permanent', 'subject', 'version', 'created', 'updated',
-                             'expires', 'isub', 'iexp')
+                             'expires', 'isub', 'iexp', 'lifetime')
         if not s[1] then return {0} end
         local now = tonumber(ARGV[1])
         if tonumber(s[7]) <= now then
@@ -131,8 +140,8 @@ enum RedisScripts {
         local version = tonumber(s[4])
         if not allowed(ARGV[3], version) then return {2, version} end
         local op = ARGV[2]
-        local data, permanent, subject, updated = s[1], s[2], s[3] or '', s[6]
-        local old = subject
+        local data, permanent, subject, updated, own = s[1], s[2], s[3] or '', s[6], s[10] or ''
+        if ARGV[14] == 's' then own = ARGV[15] elseif ARGV[14] == 'n' then own = '' end
         if op == 'replace' then
             data = ARGV[9]
             permanent = ARGV[10]
@@ -149,7 +158,7 @@ enum RedisScripts {
             version = version + 1
             updated = ARGV[1]
         end
-        local expires = expiry(now, tonumber(s[5]), permanent, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
+        local expires = expiry(now, tonumber(s[5]), permanent, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), own)
         local isub, iexp = s[8] or '', tonumber(s[9] or '0')
         if subject ~= '' and not (isub == subject and iexp >= expires) then
             if ARGV[7] == subject and tonumber(ARGV[8]) >= expires then
@@ -169,10 +178,15 @@ enum RedisScripts {
             else
                 redis.call('HSET', KEYS[1], 'subject', subject)
             end
+            if own == '' then
+                redis.call('HDEL', KEYS[1], 'lifetime')
+            else
+                redis.call('HSET', KEYS[1], 'lifetime', own)
+            end
         end
         redis.call('PEXPIREAT', KEYS[1], expires)
         if op == 'replace' then data = '' end
-        return {1, data, permanent, subject, version, s[5], updated, expires}
+        return {1, data, permanent, subject, version, s[5], updated, expires, own}
         """
 
     /// KEYS[1] session key; ARGV: now, condition (as for `update`), required subject ("" for

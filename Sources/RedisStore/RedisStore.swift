@@ -71,6 +71,7 @@ public final class RedisStore: SessionStore {
                 ByteBuffer(bytes: session.data), ByteBuffer(string: session.permanent ? "1" : "0"),
                 ByteBuffer(string: session.subject?.value ?? ""), Self.text(Int64(session.version)), Self.text(session.createdAt),
                 Self.text(session.updatedAt), Self.text(session.expiresAt), ByteBuffer(string: isub), Self.text(iexp),
+                ByteBuffer(string: session.lifetime.map { String($0) } ?? ""),
             ]
             return pool.evaluate(script: RedisScripts.insertIndex, keys: [key], arguments: arguments, on: eventLoop)
                 .flatMapErrorThrowing { throw Self.storeError($0) }
@@ -85,12 +86,12 @@ public final class RedisStore: SessionStore {
         let command = RedisCommand([
             ByteBuffer(string: "HMGET"), keyBuffer(SessionHandle(id)), ByteBuffer(string: "data"), ByteBuffer(string: "permanent"),
             ByteBuffer(string: "subject"), ByteBuffer(string: "version"), ByteBuffer(string: "created"),
-            ByteBuffer(string: "updated"), ByteBuffer(string: "expires"),
+            ByteBuffer(string: "updated"), ByteBuffer(string: "expires"), ByteBuffer(string: "lifetime"),
         ])
         return pool.send(command, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMapThrowing { reply in
-                guard case let .array(fields) = reply, fields.count == 7 else { throw Self.unexpected(reply, "HMGET") }
+                guard case let .array(fields) = reply, fields.count == 8 else { throw Self.unexpected(reply, "HMGET") }
                 guard case .bulkString = fields[0] else { return nil }
                 let session = try Self.session(id, fields[...])
                 return session.isLive(at: now) ? session : nil
@@ -116,12 +117,13 @@ public final class RedisStore: SessionStore {
             ByteBuffer(string: grant?.0.value ?? ""), Self.text(grant?.1 ?? 0),
         ]
         switch mutation {
-        case let .replace(data, permanent, subject):
+        case let .replace(data, permanent, subject, lifetime):
             arguments[1] = ByteBuffer(string: "replace")
             arguments += [
                 ByteBuffer(bytes: data), ByteBuffer(string: permanent ? "1" : "0"),
                 ByteBuffer(string: subject == nil ? "n" : "s"), ByteBuffer(string: subject?.value ?? ""), Self.text(0),
             ]
+            arguments += Self.lifetimeArguments(.set(lifetime))
         case let .patch(patch):
             arguments[1] = ByteBuffer(string: "patch")
             let permanent = patch.permanent.map { $0 ? "1" : "0" } ?? ""
@@ -135,15 +137,17 @@ public final class RedisStore: SessionStore {
                 ByteBuffer(bytes: patch.data ?? []), ByteBuffer(string: permanent), ByteBuffer(string: mode),
                 ByteBuffer(string: subject), Self.text(Int64(patch.maxDataBytes)),
             ]
+            arguments += Self.lifetimeArguments(patch.lifetime)
         case .touch:
             arguments[1] = ByteBuffer(string: "touch")
             arguments += [ByteBuffer(), ByteBuffer(), ByteBuffer(string: "k"), ByteBuffer(), Self.text(0)]
+            arguments += Self.lifetimeArguments(.keep)
         }
         let index = self.index
         let script: Int
         var sentData: [UInt8]?
         switch mutation {
-        case let .replace(data, _, _):
+        case let .replace(data, _, _, _):
             script = RedisScripts.replaceOrTouchIndex
             sentData = data
         case .touch: script = RedisScripts.replaceOrTouchIndex
@@ -168,9 +172,9 @@ public final class RedisStore: SessionStore {
                     return index.grant(handle, to: subject, until: expires, at: now, on: eventLoop).flatMap { score in
                         self.update(id, mutation, if: condition, at: now, grant: (subject, score), attemptsLeft: attemptsLeft - 1, on: eventLoop)
                     }
-                case (1, 8):
+                case (1, 9):
                     do {
-                        var session = try Self.session(id, fields[1...7])
+                        var session = try Self.session(id, fields[1...8])
                         // A replace answers without the data: it is what was sent.
                         if let sentData { session.data = sentData }
                         return eventLoop.makeSucceededFuture(.updated(session))
@@ -269,16 +273,26 @@ public final class RedisStore: SessionStore {
 
     // MARK: - Replies
 
-    /// A session from the seven fields data, permanent, subject, version, created, updated,
-    /// expires (as HMGET and the update script give them).
+    /// The script arguments 14 and 15 for a change of the session's own lifetime.
+    private static func lifetimeArguments(_ change: MemberChange<Int64>) -> [ByteBuffer] {
+        switch change {
+        case .keep: return [ByteBuffer(string: "k"), text(0)]
+        case .set(nil): return [ByteBuffer(string: "n"), text(0)]
+        case let .set(.some(lifetime)): return [ByteBuffer(string: "s"), text(lifetime)]
+        }
+    }
+
+    /// A session from the eight fields data, permanent, subject, version, created, updated,
+    /// expires, lifetime (as HMGET and the update script give them; lifetime nil or "" for none).
     private static func session(_ id: SessionID, _ fields: ArraySlice<RESPValue>) throws -> Session {
         let values = Array(fields)
-        guard values.count == 7, case let .bulkString(data) = values[0], let version = values[3].int, version > 0,
+        guard values.count == 8, case let .bulkString(data) = values[0], let version = values[3].int, version > 0,
               let created = values[4].int, let updated = values[5].int, let expires = values[6].int
         else { throw unexpected(.array(values), "session fields") }
         let subject = values[2].string.flatMap(Subject.init)
+        let lifetime = values[7].int.flatMap { $0 > 0 ? $0 : nil }
         return Session(
-            id: id, data: data, permanent: values[1].string == "1", subject: subject, version: UInt64(version),
+            id: id, data: data, permanent: values[1].string == "1", subject: subject, lifetime: lifetime, version: UInt64(version),
             createdAt: Timestamp(millisecondsSinceEpoch: created), updatedAt: Timestamp(millisecondsSinceEpoch: updated),
             expiresAt: Timestamp(millisecondsSinceEpoch: expires)
         )

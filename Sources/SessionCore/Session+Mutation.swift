@@ -5,14 +5,16 @@ extension Session {
     /// than allowed. The rule that every store applies inside its atomic section:
     /// - replace and patch: the version rises by one and `updatedAt` becomes `now`;
     /// - touch: version and `updatedAt` stay;
-    /// - all: the expiry slides to `now` + lifetime, never past the absolute cap.
+    /// - all: the expiry slides to `now` + lifetime (the session's own, else the one its
+    ///   permanence picks), never past the absolute cap.
     public func applying(_ mutation: SessionMutation, at now: Timestamp, policy: LifetimePolicy) -> Session? {
         var next = self
         switch mutation {
-        case let .replace(data, permanent, subject):
+        case let .replace(data, permanent, subject, lifetime):
             next.data = data
             next.permanent = permanent
             next.subject = subject
+            next.lifetime = lifetime
         case let .patch(patch):
             if let dataPatch = patch.data {
                 let merged = JSONMergePatch.apply(dataPatch, to: data)
@@ -21,6 +23,7 @@ extension Session {
             }
             if let permanent = patch.permanent { next.permanent = permanent }
             if case let .set(subject) = patch.subject { next.subject = subject }
+            if case let .set(lifetime) = patch.lifetime { next.lifetime = lifetime }
         case .touch:
             break
         }
@@ -28,7 +31,7 @@ extension Session {
             next.version = version &+ 1
             next.updatedAt = now
         }
-        next.expiresAt = policy.expiry(createdAt: createdAt, now: now, permanent: next.permanent)
+        next.expiresAt = policy.expiry(createdAt: createdAt, now: now, permanent: next.permanent, own: next.lifetime)
         return next
     }
 }

@@ -7,6 +7,9 @@ public struct Session: Sendable, Hashable {
     public var permanent: Bool
     /// Whom the session belongs to, for listing and revoking; nil for none.
     public var subject: Subject?
+    /// This session's own idle lifetime in milliseconds, set by the app; nil for none, when
+    /// `permanent` picks the policy's lifetime.
+    public var lifetime: Int64?
     /// 1 at creation, plus one for every write of data, permanence or subject (not for a touch).
     public var version: UInt64
     public var createdAt: Timestamp
@@ -16,13 +19,14 @@ public struct Session: Sendable, Hashable {
     public var expiresAt: Timestamp
 
     public init(
-        id: SessionID, data: [UInt8], permanent: Bool, subject: Subject? = nil, version: UInt64,
+        id: SessionID, data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, version: UInt64,
         createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp
     ) {
         self.id = id
         self.data = data
         self.permanent = permanent
         self.subject = subject
+        self.lifetime = lifetime
         self.version = version
         self.createdAt = createdAt
         self.updatedAt = updatedAt

@@ -26,6 +26,12 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
         return SessionID(high: high, low: low)
     }
 
+    /// Whether this is a version 4 UUID of the RFC 9562 variant, as `random()` makes them: what
+    /// an id minted by an app must be (`PUT` with `If-None-Match: *`).
+    public var isRandomVersion4: Bool {
+        high & 0xF000 == 0x4000 && low >> 62 == 0b10
+    }
+
     /// Parses the canonical lowercase form; nil for anything else (uppercase, braces, no hyphens,
     /// other lengths). Any UUID version is accepted here: a well-formed id that the service never
     /// issued is simply not found.

@@ -1,7 +1,7 @@
 /// A change to a stored session, applied atomically by `SessionStore.update`.
 public enum SessionMutation: Sendable, Hashable {
     /// PUT: the whole writable state. Version + 1, `updatedAt` = now, the expiry slides.
-    case replace(data: [UInt8], permanent: Bool, subject: Subject?)
+    case replace(data: [UInt8], permanent: Bool, subject: Subject?, lifetime: Int64?)
     /// PATCH: an RFC 7396 merge patch. Version + 1, `updatedAt` = now, the expiry slides.
     case patch(SessionPatch)
     /// Slides the expiry only; version and `updatedAt` stay.
@@ -15,23 +15,29 @@ public struct SessionPatch: Sendable, Hashable {
     /// The new permanence, or nil to keep it.
     public var permanent: Bool?
     /// What happens to the subject.
-    public var subject: SubjectChange
+    public var subject: MemberChange<Subject>
+    /// What happens to the session's own lifetime (milliseconds).
+    public var lifetime: MemberChange<Int64>
     /// The most bytes the merged data may have; a larger result is refused (`.dataTooLarge`) and
     /// nothing is written.
     public var maxDataBytes: Int
 
-    public init(data: [UInt8]?, permanent: Bool?, subject: SubjectChange, maxDataBytes: Int) {
+    public init(
+        data: [UInt8]?, permanent: Bool?, subject: MemberChange<Subject>, lifetime: MemberChange<Int64> = .keep, maxDataBytes: Int
+    ) {
         self.data = data
         self.permanent = permanent
         self.subject = subject
+        self.lifetime = lifetime
         self.maxDataBytes = maxDataBytes
     }
 }
 
-/// A patch's effect on the subject: `subject` absent (keep), `null` (clear) or a string (set).
-public enum SubjectChange: Sendable, Hashable {
+/// A patch's effect on an optional member such as `subject` or `lifetime`: absent (keep),
+/// `null` (clear: `.set(nil)`) or a value (set).
+public enum MemberChange<Value: Sendable & Hashable>: Sendable, Hashable {
     case keep
-    case set(Subject?)
+    case set(Value?)
 }
 
 /// What `SessionStore.update` did.

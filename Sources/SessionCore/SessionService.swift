@@ -14,16 +14,47 @@ public struct SessionService: Sendable {
     }
 
     /// Creates a session with a new random id, version 1.
+    /// - Parameter lifetime: the session's own idle lifetime in milliseconds, or nil to let
+    ///   `permanent` pick (the caller has checked it against `policy.maxOwn`).
     /// - Returns: the stored session. Fails with the store's error; a clash of ids (which a
     ///   random 122-bit id makes all but impossible) is retried with a fresh id.
-    public func create(data: [UInt8], permanent: Bool, subject: Subject? = nil, on eventLoop: any EventLoop) -> EventLoopFuture<Session> {
-        let now = clock.now()
-        let session = Session(
-            id: .random(), data: data, permanent: permanent, subject: subject, version: 1,
-            createdAt: now, updatedAt: now,
-            expiresAt: policy.expiry(createdAt: now, now: now, permanent: permanent)
-        )
+    public func create(
+        data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Session> {
+        let session = newSession(id: .random(), data: data, permanent: permanent, subject: subject, lifetime: lifetime)
         return insertWithFreshID(session, replacing: false, attemptsLeft: 3, on: eventLoop)
+    }
+
+    /// What `create(id:…)` did.
+    public enum CreateOutcome: Sendable, Hashable {
+        case created(Session)
+        /// A live session has this id; nothing was written.
+        case idTaken
+    }
+
+    /// Creates a session under `id`, which the app minted (`PUT` with `If-None-Match: *`),
+    /// version 1, unless a live session has that id.
+    /// - Returns: `.created` or `.idTaken`. Fails with the store's error.
+    public func create(
+        id: SessionID, data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<CreateOutcome> {
+        let session = newSession(id: id, data: data, permanent: permanent, subject: subject, lifetime: lifetime)
+        return store.insert(session, on: eventLoop)
+            .map { CreateOutcome.created(session) }
+            .flatMapError { error in
+                guard (error as? SessionStoreError) == .duplicateID else { return eventLoop.makeFailedFuture(error) }
+                return eventLoop.makeSucceededFuture(.idTaken)
+            }
+    }
+
+    /// A session at version 1, created now.
+    private func newSession(id: SessionID, data: [UInt8], permanent: Bool, subject: Subject?, lifetime: Int64?) -> Session {
+        let now = clock.now()
+        return Session(
+            id: id, data: data, permanent: permanent, subject: subject, lifetime: lifetime, version: 1,
+            createdAt: now, updatedAt: now,
+            expiresAt: policy.expiry(createdAt: now, now: now, permanent: permanent, own: lifetime)
+        )
     }
 
     /// Inserts `session`, drawing a new id when its id is taken.
@@ -73,7 +104,8 @@ public struct SessionService: Sendable {
         case conflict(currentVersion: UInt64)
     }
 
-    /// Moves a live session to a new random id: same data, permanence, subject and `createdAt`;
+    /// Moves a live session to a new random id: same data, permanence, subject, own lifetime and
+    /// `createdAt`;
     /// version + 1, `updatedAt` = now, the expiry slides. The old id stops working.
     ///
     /// The copy is stored first and the old session is then removed on the condition that its
@@ -97,7 +129,7 @@ public struct SessionService: Sendable {
             copy.id = .random()
             copy.version = old.version &+ 1
             copy.updatedAt = now
-            copy.expiresAt = policy.expiry(createdAt: old.createdAt, now: now, permanent: old.permanent)
+            copy.expiresAt = policy.expiry(createdAt: old.createdAt, now: now, permanent: old.permanent, own: old.lifetime)
             return self.insertWithFreshID(copy, replacing: true, attemptsLeft: 3, on: eventLoop).flatMap { stored in
                 store.remove(id, if: .versions([old.version]), at: now, on: eventLoop).flatMap { removal in
                     switch removal {

@@ -89,7 +89,7 @@ struct RedisFailureTests {
             server.kill()
             // While Redis is down: failures, never "not found".
             await expectStoreFailure(store.load(known.id, at: clock.now(), on: group.next()), "read while down")
-            await expectStoreFailure(store.update(known.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil), if: .always, at: clock.now(), on: group.next()))
+            await expectStoreFailure(store.update(known.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil), if: .always, at: clock.now(), on: group.next()))
             await expectStoreFailure(store.checkReady(on: group.next()))
             try await Task.sleep(for: .milliseconds(300))
             try server.start()

@@ -27,7 +27,7 @@ struct SessionServiceTests {
         let service = SessionService(store: MemoryStore(policy: policy, clock: clock), policy: policy, clock: clock)
         let session = try await service.create(data: Array("{}".utf8), permanent: false, on: loop).get()
         clock.advance(milliseconds: 1500)
-        let outcome = try await service.update(session.id, .replace(data: Array(#"{"b":2}"#.utf8), permanent: false, subject: nil), on: loop).get()
+        let outcome = try await service.update(session.id, .replace(data: Array(#"{"b":2}"#.utf8), permanent: false, subject: nil, lifetime: nil), on: loop).get()
         guard case let .updated(updated) = outcome else {
             Issue.record("expected an update")
             return
@@ -36,7 +36,7 @@ struct SessionServiceTests {
         #expect(updated.expiresAt == clock.now().adding(milliseconds: 86_400_000))
         #expect(try await service.delete(session.id, on: loop).get() == .removed)
         #expect(try await service.delete(session.id, on: loop).get() == .notFound)
-        #expect(try await service.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil), on: loop).get() == .notFound)
+        #expect(try await service.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil), on: loop).get() == .notFound)
     }
 
     @Test func aFullStoreRefusesCreatesButNotRotations() async throws {

@@ -14,6 +14,7 @@ struct ConfigurationTests {
         #expect(configuration.lifetimes.standard == 86_400_000)
         #expect(configuration.lifetimes.permanent == 31 * 86_400_000)
         #expect(configuration.lifetimes.absolute == nil)
+        #expect(configuration.lifetimes.maxOwn == 31 * 86_400_000)
         #expect(configuration.limits.maxBodyBytes == 65_536)
         #expect(configuration.threads == 2)
         #expect(configuration.logLevel == .info)
@@ -38,6 +39,7 @@ struct ConfigurationTests {
         (.absoluteLifetime, "never"), (.maxBodyBytes, "-1"), (.maxDataDepth, "0"), (.logLevel, "verbose"), (.logFormat, "xml"),
         (.threads, "0"), (.host, ""), (.allowUnauthenticated, "maybe"), (.metricsAuth, "basic"), (.maxSessions, "0"),
         (.maxConnections, "-5"), (.requestTimeout, "soon"), (.drainDelay, "x"), (.shutdownGrace, "0"),
+        (.maxLifetime, "0"), (.maxLifetime, "1500ms"), (.maxLifetime, "36501d"),
     ])
     func invalidValuesNameTheSettingAndTheSource(setting: Setting, value: String) {
         do {
@@ -48,6 +50,14 @@ struct ConfigurationTests {
             #expect(error.description.contains(setting.environmentVariable))
             #expect(error.description.contains("'\(value)'"))
         }
+    }
+
+    @Test func maxLifetimeDefaultsToThePermanentLifetimeAndMayBeSet() throws {
+        let followed = try SessiondConfiguration.resolve(flags: [.permanentLifetime: "7d"], environment: [:], coreCount: 2)
+        #expect(followed.lifetimes.maxOwn == 7 * 86_400_000)
+        let set = try SessiondConfiguration.resolve(flags: [.maxLifetime: "90d"], environment: ["SESSIOND_MAX_LIFETIME": "1h"], coreCount: 2)
+        #expect(set.lifetimes.maxOwn == 90 * 86_400_000)
+        #expect(Setting.maxLifetime.help.contains("default: the permanent lifetime"))
     }
 
     @Test func everySettingHasAFlagAnEnvironmentVariableAndHelp() {

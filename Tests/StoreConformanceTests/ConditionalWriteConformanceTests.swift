@@ -15,7 +15,7 @@ struct ConditionalWriteConformanceTests {
         let store = kind.make(policy: policy, clock: clock)
         let session = Session.fresh(now: clock.now(), policy: policy)
         try await store.insert(session, on: loop).get()
-        let replace = SessionMutation.replace(data: Array(#"{"v":2}"#.utf8), permanent: false, subject: nil)
+        let replace = SessionMutation.replace(data: Array(#"{"v":2}"#.utf8), permanent: false, subject: nil, lifetime: nil)
         let first = try await store.update(session.id, replace, if: .versions([1]), at: clock.now(), on: loop).get()
         #expect(first.session?.version == 2)
         let stale = try await store.update(session.id, dataPatch(#"{"v":3}"#), if: .versions([1]), at: clock.now(), on: loop).get()
@@ -83,7 +83,7 @@ struct ConditionalWriteConformanceTests {
                         let current = try #require(try await store.load(session.id, at: now, on: loop).get())
                         let text = String(decoding: current.data, as: UTF8.self)
                         let counter = try #require(Int(text.dropFirst(#"{"counter":"#.count).dropLast()))
-                        let next = SessionMutation.replace(data: Array(#"{"counter":\#(counter + 1)}"#.utf8), permanent: false, subject: nil)
+                        let next = SessionMutation.replace(data: Array(#"{"counter":\#(counter + 1)}"#.utf8), permanent: false, subject: nil, lifetime: nil)
                         let outcome = try await store.update(session.id, next, if: .versions([current.version]), at: now, on: loop).get()
                         if outcome.session != nil { return }
                         #expect(outcome == .conflict(currentVersion: outcome.conflictVersion ?? 0))

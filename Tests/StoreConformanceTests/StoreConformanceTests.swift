@@ -72,7 +72,7 @@ struct StoreConformanceTests {
         let lastLiveInstant = session.expiresAt.adding(milliseconds: -1)
         #expect(try await store.load(session.id, at: lastLiveInstant, on: loop).get() == session)
         #expect(try await store.load(session.id, at: session.expiresAt, on: loop).get() == nil)
-        let outcome = try await store.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil), if: .always, at: session.expiresAt, on: loop).get()
+        let outcome = try await store.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil), if: .always, at: session.expiresAt, on: loop).get()
         #expect(outcome == .notFound)
         #expect(try await store.remove(session.id, if: .always, at: session.expiresAt, on: loop).get() == .notFound)
     }
@@ -84,7 +84,7 @@ struct StoreConformanceTests {
         try await store.insert(session, on: loop).get()
         clock.advance(milliseconds: 5000)
         let now = clock.now()
-        let outcome = try await store.update(session.id, .replace(data: Array(#"{"n":1}"#.utf8), permanent: true, subject: nil), if: .always, at: now, on: loop).get()
+        let outcome = try await store.update(session.id, .replace(data: Array(#"{"n":1}"#.utf8), permanent: true, subject: nil, lifetime: nil), if: .always, at: now, on: loop).get()
         guard case let .updated(updated) = outcome else {
             Issue.record("expected an update, got \(outcome)")
             return
@@ -103,7 +103,7 @@ struct StoreConformanceTests {
     func updateNeverCreates(kind: StoreUnderTest) async throws {
         let store = kind.make(policy: policy, clock: clock)
         let id = SessionID.random()
-        let outcome = try await store.update(id, .replace(data: Array("{}".utf8), permanent: false, subject: nil), if: .always, at: clock.now(), on: loop).get()
+        let outcome = try await store.update(id, .replace(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil), if: .always, at: clock.now(), on: loop).get()
         #expect(outcome == .notFound)
         #expect(try await store.load(id, at: clock.now(), on: loop).get() == nil)
     }
@@ -116,7 +116,7 @@ struct StoreConformanceTests {
         #expect(try await store.remove(session.id, if: .always, at: clock.now(), on: loop).get() == .removed)
         #expect(try await store.remove(session.id, if: .always, at: clock.now(), on: loop).get() == .notFound)
         #expect(try await store.load(session.id, at: clock.now(), on: loop).get() == nil)
-        let late = try await store.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil), if: .always, at: clock.now(), on: loop).get()
+        let late = try await store.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil), if: .always, at: clock.now(), on: loop).get()
         #expect(late == .notFound)
         #expect(try await store.load(session.id, at: clock.now(), on: loop).get() == nil)
     }
@@ -132,7 +132,7 @@ struct StoreConformanceTests {
         )
         try await store.insert(session, on: loop).get()
         clock.advance(milliseconds: 9000)
-        let outcome = try await store.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil), if: .always, at: clock.now(), on: loop).get()
+        let outcome = try await store.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil), if: .always, at: clock.now(), on: loop).get()
         guard case let .updated(updated) = outcome else {
             Issue.record("expected an update, got \(outcome)")
             return
@@ -152,7 +152,7 @@ struct StoreConformanceTests {
             for index in 0..<200 {
                 tasks.addTask {
                     let data = Array(#"{"writer":\#(index)}"#.utf8)
-                    _ = try await store.update(session.id, .replace(data: data, permanent: false, subject: nil), if: .always, at: now, on: group.next()).get()
+                    _ = try await store.update(session.id, .replace(data: data, permanent: false, subject: nil, lifetime: nil), if: .always, at: now, on: group.next()).get()
                 }
             }
             try await tasks.waitForAll()
@@ -169,7 +169,7 @@ struct StoreConformanceTests {
         for _ in 0..<50 {
             let session = newSession()
             try await store.insert(session, on: loop).get()
-            async let replaced = store.update(session.id, .replace(data: Array(#"{"late":true}"#.utf8), permanent: false, subject: nil), if: .always, at: now, on: group.next()).get()
+            async let replaced = store.update(session.id, .replace(data: Array(#"{"late":true}"#.utf8), permanent: false, subject: nil, lifetime: nil), if: .always, at: now, on: group.next()).get()
             async let removed = store.remove(session.id, if: .always, at: now, on: group.next()).get()
             _ = try await (replaced, removed)
             #expect(try await store.load(session.id, at: now, on: loop).get() == nil)

@@ -72,10 +72,10 @@ struct SubjectIndexConformanceTests {
         _ = try await service.update(session.id, .patch(move), on: loop).get()
         #expect(try await handles(service, first) == [])
         #expect(try await handles(service, second) == [session.handle])
-        _ = try await service.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: first), on: loop).get()
+        _ = try await service.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: first, lifetime: nil), on: loop).get()
         #expect(try await handles(service, first) == [session.handle])
         #expect(try await handles(service, second) == [])
-        _ = try await service.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil), on: loop).get()
+        _ = try await service.update(session.id, .replace(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil), on: loop).get()
         #expect(try await handles(service, first) == [])
         // Revoking a subject the session left does not touch it.
         #expect(try await service.revokeAll(of: second, on: loop).get() == 0)

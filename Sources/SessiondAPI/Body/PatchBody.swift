@@ -3,19 +3,21 @@ import JSONDocument
 import SessionCore
 
 /// A `PATCH /sessions/{sid}` body: an RFC 7396 merge patch (`application/merge-patch+json`) of
-/// the session resource's writable members, `data`, `permanent` and `subject`.
+/// the session resource's writable members, `data`, `permanent`, `subject` and `lifetime`.
 enum PatchBody {
-    static let fields: Set<String> = ["data", "permanent", "subject"]
+    static let fields: Set<String> = ["data", "permanent", "subject", "lifetime"]
 
     /// Validates a merge patch.
     ///
     /// - Parameters:
     ///   - maxDataDepth: how deep `data` (and the merged data) may nest.
     ///   - maxDataBytes: the most bytes the merged data may have (the store checks it).
+    ///   - maxLifetime: the longest `lifetime` allowed, in milliseconds.
     /// - Returns: the patch, or the problem to answer: 415 for another media type; 400 for text
     ///   that is not JSON (as for PUT); 422 when the document is not an object, names another
-    ///   member, removes or replaces `data` by a non-object, or gives `permanent` a non-boolean.
-    static func parse(_ request: Request, maxDataDepth: Int, maxDataBytes: Int) -> Result<SessionPatch, Problem> {
+    ///   member, removes or replaces `data` by a non-object, gives `permanent` a non-boolean, or
+    ///   a `lifetime` as `SessionBody.lifetime` refuses it.
+    static func parse(_ request: Request, maxDataDepth: Int, maxDataBytes: Int, maxLifetime: Int64) -> Result<SessionPatch, Problem> {
         if let problem = MediaType.check(request.headers, expected: "application/merge-patch+json") {
             return .failure(problem)
         }
@@ -44,6 +46,12 @@ enum PatchBody {
             switch SessionBody.subject(member) {
             case let .failure(problem): return .failure(problem)
             case let .success(subject): patch.subject = .set(subject)
+            }
+        }
+        if let member = root.member("lifetime") {
+            switch SessionBody.lifetime(member, max: maxLifetime) {
+            case let .failure(problem): return .failure(problem)
+            case let .success(lifetime): patch.lifetime = .set(lifetime)
             }
         }
         return .success(patch)

@@ -5,15 +5,17 @@ import NIOHTTP1
 import SessionCore
 
 /// The writable part of a session, as a request body carries it:
-/// `{"data": {...}, "permanent": false, "subject": "user-42"}`.
+/// `{"data": {...}, "permanent": false, "subject": "user-42", "lifetime": 300}`.
 struct SessionBody: Sendable {
     /// `data` as compact JSON object bytes.
     var data: [UInt8]
     var permanent: Bool
     var subject: Subject?
+    /// The session's own idle lifetime in milliseconds, or nil for none.
+    var lifetime: Int64?
 
     /// The fields a body may hold; anything else is refused.
-    static let fields: Set<String> = ["data", "permanent", "subject"]
+    static let fields: Set<String> = ["data", "permanent", "subject", "lifetime"]
 
     /// Validates and reads a create (`POST /sessions`) or replace (`PUT`) body.
     ///
@@ -22,14 +24,16 @@ struct SessionBody: Sendable {
     ///     or a missing `data` means `{}`. A missing `permanent` is false, a missing `subject`
     ///     none, in both.
     ///   - maxDataDepth: how deep `data` may nest, `data` itself being level 1.
+    ///   - maxLifetime: the longest `lifetime` allowed, in milliseconds.
     /// - Returns: the body, or the problem to answer: 415 for another media type; 400 for text
     ///   that is not JSON, not UTF-8, has a duplicate key, or nests too deep; 422 for JSON that is
-    ///   not such an object (unknown field, wrong type, missing `data`, an unholdable number).
+    ///   not such an object (unknown field, wrong type, missing `data`, an unholdable number, a
+    ///   `lifetime` that is not a whole number of seconds from 1, or longer than `maxLifetime`).
     static func parse(
-        _ request: Request, dataRequired: Bool, maxDataDepth: Int
+        _ request: Request, dataRequired: Bool, maxDataDepth: Int, maxLifetime: Int64
     ) -> Result<SessionBody, Problem> {
         if request.body.readableBytes == 0 && !dataRequired && request.headers["Content-Type"].isEmpty {
-            return .success(SessionBody(data: Array("{}".utf8), permanent: false, subject: nil))
+            return .success(SessionBody(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil))
         }
         if let problem = MediaType.check(request.headers, expected: "application/json") {
             return .failure(problem)
@@ -39,7 +43,7 @@ struct SessionBody: Sendable {
         case let .failure(problem): return .failure(problem)
         case let .success(value): root = value
         }
-        var body = SessionBody(data: Array("{}".utf8), permanent: false, subject: nil)
+        var body = SessionBody(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil)
         if let data = root.member("data") {
             guard data.kind == .object else {
                 return .failure(Problem(.invalidBody, detail: "data must be a JSON object, not \(describe(data.kind))"))
@@ -60,7 +64,42 @@ struct SessionBody: Sendable {
             case let .success(subject): body.subject = subject
             }
         }
+        if let member = root.member("lifetime") {
+            switch lifetime(member, max: maxLifetime) {
+            case let .failure(problem): return .failure(problem)
+            case let .success(lifetime): body.lifetime = lifetime
+            }
+        }
         return .success(body)
+    }
+
+    /// A `lifetime` member: whole seconds from 1 to `max` (milliseconds), or null for none.
+    /// - Returns: the lifetime in milliseconds, or nil for null; else the problem: 422
+    ///   `invalid-body` for anything but a whole positive number, `lifetime-too-long` above `max`.
+    static func lifetime(_ member: JSONValue, max: Int64) -> Result<Int64?, Problem> {
+        if member.kind == .null { return .success(nil) }
+        let maxSeconds = max / 1000
+        guard let seconds = member.integerValue, seconds >= 1 else {
+            return .failure(Problem(
+                .invalidBody, detail: "lifetime must be a whole number of seconds from 1 (or null for none), not \(describeNumber(member))"
+            ))
+        }
+        guard seconds <= maxSeconds else {
+            return .failure(Problem(
+                .lifetimeTooLong,
+                detail: "lifetime may be at most \(maxSeconds) seconds (--max-lifetime); nothing was changed"
+            ))
+        }
+        return .success(seconds * 1000)
+    }
+
+    /// A value's kind, and a number as "a fraction" or "a number below 1".
+    private static func describeNumber(_ value: JSONValue) -> String {
+        switch value.kind {
+        case .real: return "a number with a fraction or exponent"
+        case .integer: return "a number below 1"
+        default: return describe(value.kind)
+        }
     }
 
     /// Parses the body as a JSON object whose members are all in `fields`.

@@ -15,12 +15,13 @@ struct SessionHandlers: Sendable {
         if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) {
             return eventLoop.makeSucceededFuture(problem.response)
         }
-        switch SessionBody.parse(request, dataRequired: false, maxDataDepth: limits.maxDataDepth) {
+        switch SessionBody.parse(request, dataRequired: false, maxDataDepth: limits.maxDataDepth, maxLifetime: service.policy.maxOwn) {
         case let .failure(problem):
             return eventLoop.makeSucceededFuture(problem.response)
         case let .success(body):
             let created = metrics.sessionsCreated
-            return service.create(data: body.data, permanent: body.permanent, subject: body.subject, on: eventLoop).map { session in
+            let creation = service.create(data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, on: eventLoop)
+            return creation.map { session in
                 created.increment()
                 return SessionRenderer.response(session, status: .created, now: session.createdAt, headers: ["Location": "/sessions/\(session.id)"])
             }
@@ -50,21 +51,55 @@ struct SessionHandlers: Sendable {
         }
     }
 
-    /// `PUT /sessions/{sid}`: replace data, permanence and subject; 200, 404 (never creates),
-    /// or 412.
+    /// `PUT /sessions/{sid}`: replace data, permanence, subject and lifetime; 200, 404 (never
+    /// creates), or 412. With `If-None-Match: *`, create under this sid instead (see
+    /// `createUnder`).
     func replace(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
+        switch IfNoneMatch.createOnly(request.headers) {
+        case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
+        case .success(true): return createUnder(id, request, on: eventLoop)
+        case .success(false): break
+        }
         let condition: WriteCondition
         switch Self.condition(request) {
         case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
         case let .success(value): condition = value
         }
-        switch SessionBody.parse(request, dataRequired: true, maxDataDepth: limits.maxDataDepth) {
+        switch SessionBody.parse(request, dataRequired: true, maxDataDepth: limits.maxDataDepth, maxLifetime: service.policy.maxOwn) {
         case let .failure(problem):
             return eventLoop.makeSucceededFuture(problem.response)
         case let .success(body):
-            let mutation = SessionMutation.replace(data: body.data, permanent: body.permanent, subject: body.subject)
+            let mutation = SessionMutation.replace(data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime)
             let now = service.now()
             return service.update(id, mutation, if: condition, at: now, on: eventLoop).map { self.response(for: $0, now: now) }
+        }
+    }
+
+    /// `PUT /sessions/{sid}` with `If-None-Match: *`: create the session under the sid the app
+    /// minted; 201 with `Location` and `ETag`, 412 `session-exists` (nothing changed) when a
+    /// live session has it, 400 `malformed-sid` unless it is a random (version 4) UUID.
+    private func createUnder(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
+        if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) {
+            return eventLoop.makeSucceededFuture(problem.response)
+        }
+        guard id.isRandomVersion4 else { return eventLoop.makeSucceededFuture(Self.notVersion4.response) }
+        switch SessionBody.parse(request, dataRequired: true, maxDataDepth: limits.maxDataDepth, maxLifetime: service.policy.maxOwn) {
+        case let .failure(problem):
+            return eventLoop.makeSucceededFuture(problem.response)
+        case let .success(body):
+            let created = metrics.sessionsCreated
+            let creation = service.create(
+                id: id, data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, on: eventLoop
+            )
+            return creation.map { outcome in
+                switch outcome {
+                case let .created(session):
+                    created.increment()
+                    return SessionRenderer.response(session, status: .created, now: session.createdAt, headers: ["Location": "/sessions/\(session.id)"])
+                case .idTaken:
+                    return Self.exists.response
+                }
+            }
         }
     }
 
@@ -75,7 +110,7 @@ struct SessionHandlers: Sendable {
         case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
         case let .success(value): condition = value
         }
-        switch PatchBody.parse(request, maxDataDepth: limits.maxDataDepth, maxDataBytes: limits.maxBodyBytes) {
+        switch PatchBody.parse(request, maxDataDepth: limits.maxDataDepth, maxDataBytes: limits.maxBodyBytes, maxLifetime: service.policy.maxOwn) {
         case let .failure(problem):
             return eventLoop.makeSucceededFuture(problem.response)
         case let .success(patch):
@@ -141,9 +176,11 @@ struct SessionHandlers: Sendable {
         }
     }
 
-    /// The `If-Match` condition of a write, which takes no query parameters.
+    /// The `If-Match` condition of a write, which takes no query parameters, and no
+    /// `If-None-Match` but PUT's (which `replace` has taken care of).
     private static func condition(_ request: Request) -> Result<WriteCondition, Problem> {
         if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) { return .failure(problem) }
+        if request.method != .PUT, let problem = IfNoneMatch.refused(request.headers) { return .failure(problem) }
         return IfMatch.condition(request.headers)
     }
 
@@ -176,6 +213,16 @@ struct SessionHandlers: Sendable {
             headers: ["ETag": SessionRenderer.etag(currentVersion)], currentVersion: currentVersion
         )
     }
+
+    private static let exists = Problem(
+        .sessionExists,
+        detail: "a live session has this id; nothing was changed: mint a new id (a random UUID) and create again"
+    )
+
+    private static let notVersion4 = Problem(
+        .malformedSID,
+        detail: "a session created under an id of the app's needs a random (version 4) UUID in lowercase canonical form, such as 1b4e28ba-2fa1-41d2-883f-0016d3cca427"
+    )
 
     private static let notFound = Problem(.sessionNotFound, detail: "no live session has this id: it never existed, expired, was deleted or rotated")
 }

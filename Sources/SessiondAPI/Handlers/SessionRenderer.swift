@@ -5,7 +5,7 @@ import SessionCore
 
 /// Writes the session resource: the stored data bytes are spliced in as they are, never parsed.
 enum SessionRenderer {
-    /// `{"sid":…,"data":…,"permanent":…,"subject":…,"version":…,"created_at":…,
+    /// `{"sid":…,"data":…,"permanent":…,"subject":…,"lifetime":…,"version":…,"created_at":…,
     /// "updated_at":…,"expires_at":…,"ttl":…}` with `ttl` counted at `now`.
     static func json(_ session: Session, now: Timestamp) -> [UInt8] {
         var out: [UInt8] = []
@@ -18,6 +18,12 @@ enum SessionRenderer {
         out.append(contentsOf: #","subject":"#.utf8)
         if let subject = session.subject {
             JSONStringEscaper.append(subject.value, to: &out)
+        } else {
+            out.append(contentsOf: "null".utf8)
+        }
+        out.append(contentsOf: #","lifetime":"#.utf8)
+        if let lifetime = session.lifetime {
+            out.append(contentsOf: String(lifetime / 1000).utf8)
         } else {
             out.append(contentsOf: "null".utf8)
         }

@@ -70,6 +70,9 @@ public struct SessiondConfiguration: Sendable {
         let standard = try reader.value(.lifetime, expected: lifetime, parseLifetime)
         let permanent = try reader.value(.permanentLifetime, expected: lifetime, parseLifetime)
         let absolute = try reader.optionalValue(.absoluteLifetime, expected: lifetime + ", or off", parseOptionalDuration)
+        let maxOwn = try reader.optionalValue(.maxLifetime, expected: lifetime + ", of whole seconds") { text in
+            parseLifetime(text).flatMap { $0 >= 1000 && $0 % 1000 == 0 ? $0 : nil }
+        }
         let idle = try reader.value(.idleTimeout, expected: duration, DurationText.milliseconds)
         let sweep = try reader.value(.sweepInterval, expected: duration, DurationText.milliseconds)
         let port = try reader.value(.port, expected: "a port number from 0 to 65535") { Int($0).flatMap { (0...65_535).contains($0) ? $0 : nil } }
@@ -94,7 +97,7 @@ public struct SessiondConfiguration: Sendable {
 
         return SessiondConfiguration(
             host: host, port: port, store: store, redis: redis, redisPrefix: redisPrefix,
-            lifetimes: LifetimePolicy(permanent: permanent, standard: standard, absolute: absolute ?? nil),
+            lifetimes: LifetimePolicy(permanent: permanent, standard: standard, absolute: absolute ?? nil, maxOwn: maxOwn),
             limits: RequestLimits(maxBodyBytes: maxBody, maxDataDepth: maxDepth),
             idleTimeout: .milliseconds(idle), sweepInterval: .milliseconds(sweep),
             threads: threads ?? max(1, coreCount), logLevel: logLevel, logFormat: logFormat,

@@ -11,6 +11,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case lifetime
     case permanentLifetime = "permanent-lifetime"
     case absoluteLifetime = "absolute-lifetime"
+    case maxLifetime = "max-lifetime"
     case maxBodyBytes = "max-body-bytes"
     case maxDataDepth = "max-data-depth"
     case idleTimeout = "idle-timeout"
@@ -49,6 +50,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .lifetime: return "1d"
         case .permanentLifetime: return "31d"
         case .absoluteLifetime: return nil
+        case .maxLifetime: return nil
         case .maxBodyBytes: return "65536"
         case .maxDataDepth: return "32"
         case .idleTimeout: return "60s"
@@ -80,6 +82,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .lifetime: return "Idle lifetime of sessions that are not permanent (seconds, or 90s, 30m, 12h, 1d; at most 36500d)."
         case .permanentLifetime: return "Idle lifetime of permanent sessions."
         case .absoluteLifetime: return "Cap on any session's life counted from its creation, whatever its activity (off by default)."
+        case .maxLifetime: return "Longest lifetime an app may give one session (\"lifetime\" in a body, in seconds); longer gets 422."
         case .maxBodyBytes: return "Largest request body accepted, in bytes; larger gets 413."
         case .maxDataDepth: return "How deep session data may nest (data itself is level 1); deeper gets 400."
         case .idleTimeout: return "Close connections that send nothing for this long."
@@ -100,7 +103,18 @@ public enum Setting: String, CaseIterable, Sendable {
 
     /// The help line for `--help`: summary, environment variable and default.
     public var help: String {
-        "\(summary) (env: \(environmentVariable); default: \(defaultValue ?? (self == .threads ? "one per core" : "off")))"
+        "\(summary) (env: \(environmentVariable); default: \(defaultValue ?? defaultWhenOff))"
+    }
+}
+
+extension Setting {
+    /// What an unset setting without a default means, for `--help`.
+    fileprivate var defaultWhenOff: String {
+        switch self {
+        case .threads: return "one per core"
+        case .maxLifetime: return "the permanent lifetime"
+        default: return "off"
+        }
     }
 }
 
