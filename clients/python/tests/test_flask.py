@@ -8,7 +8,6 @@ import logging
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask import Flask, jsonify, request, session
@@ -98,7 +97,12 @@ def make_app(url: str, **options) -> Flask:
 
     @app.post("/not-json")
     def not_json():
-        session["when"] = datetime.now(timezone.utc)
+        session["ids"] = {1, 2}  # a set: neither JSON nor one of Flask's tagged types
+        return jsonify(ok=True)
+
+    @app.post("/nan")
+    def nan():
+        session["x"] = float("nan")  # Flask's cookie keeps it; strict JSON has no NaN
         return jsonify(ok=True)
 
     return app
@@ -423,11 +427,16 @@ def test_none_is_stored_as_null_even_when_another_request_wrote_in_between(app_u
     assert browser.get("/peek").json()["data"] == {"counter": 1, "nothing": None, "theme": "dark"}
 
 
-def test_a_value_that_is_not_json_fails_the_request(app_url, client):
+def test_a_value_that_cannot_be_stored_fails_the_request_and_stores_nothing(app_url, client, caplog):
     browser = Browser(app_url)
     browser.get("/count")
     assert browser.post("/not-json").status == 500
-    assert client.get(browser.sid).data == {"counter": 1}
+    assert browser.post("/nan").status == 500
+    stored = client.get(browser.sid)
+    assert stored.data == {"counter": 1} and stored.version == 1
+    messages = [str(r.exc_info[1]) for r in caplog.records if r.exc_info]
+    assert any("session['ids'] cannot be stored" in m for m in messages), messages
+    assert any("session['x'] cannot be stored" in m for m in messages), messages
 
 
 # MARK: - Sessiond down

@@ -11,6 +11,18 @@ name, domain, path, Secure, HttpOnly, SameSite (and Partitioned) come from Flask
 ``SESSION_COOKIE_*`` settings, the lifetime of permanent cookies from
 ``PERMANENT_SESSION_LIFETIME``, as with Flask's own sessions.
 
+Values: whatever Flask's own (cookie) session keeps comes back equal and of the same type:
+besides JSON's types, tuple, bytes, datetime (as an aware UTC datetime, to the second, as
+Flask's gives it back), UUID, Markup, dicts whose one key looks like one of Flask's tags, and
+what the app's JSON provider turns into JSON (a ``date``, a ``Decimal``... come back as the
+strings it makes of them, as with Flask's). Each top-level key is stored on its own: a plain
+JSON value (str, int, float, bool, None, list, dict with ordinary keys) as itself, so apps in
+other languages read it, and any other value in the tagged form of Flask's
+:class:`~flask.json.tag.TaggedJSONSerializer` (``{" t": [1, 2]}`` for ``(1, 2)``), through the
+interface's ``serializer``, on which custom tags can be registered as on Flask's. Sessiond keeps
+strict JSON only: NaN and infinities, and integers beyond 64 bits, raise TypeError when the
+session is saved (Flask's cookie would keep them).
+
 What a request sends to Sessiond:
 
 - opening: nothing without a cookie; else one ``GET /sessions/{sid}`` (``?touch=true`` when
@@ -30,14 +42,10 @@ What a request sends to Sessiond:
 
 Changes are found by comparing the session with what was read, so values changed in place
 (``session["cart"].append(3)``) are saved too, without ``session.modified = True``.
-
-Values must be JSON: dict (string keys), list, tuple (read back as list), str, int, float
-(finite), bool and None. Anything else raises TypeError when the session is saved.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import re
@@ -46,14 +54,20 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from flask import current_app
 from flask import session as _current_session
+from flask.json.provider import DefaultJSONProvider
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from .client import UNSET, Session, SessiondClient, Timeout, handle_for
+from .client import Session, SessiondClient, Timeout, handle_for
 from .errors import BadRequest, PreconditionFailed, SessiondError, SessiondUnavailable, SessionNotFound
 
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Flask, Request, Response
+
+    _SessionDict = CallbackDict[str, Any]
+else:
+    _SessionDict = CallbackDict
 
 __all__ = [
     "SessiondSession",
@@ -72,22 +86,6 @@ def _encode(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def _check_json(data: Mapping[str, Any]) -> Dict[str, str]:
-    """The JSON text of every top-level value; TypeError naming the key that is not JSON."""
-    encoded: Dict[str, str] = {}
-    for key, value in data.items():
-        if not isinstance(key, str):
-            raise TypeError(f"session keys must be strings, not {type(key).__name__} ({key!r})")
-        try:
-            encoded[key] = _encode(value)
-        except (TypeError, ValueError) as error:
-            raise TypeError(
-                f"session[{key!r}] cannot be stored in Sessiond, which keeps JSON only "
-                f"(dict, list, str, int, finite float, bool, None): {error}"
-            ) from error
-    return encoded
-
-
 class _NotMergeable(Exception):
     """A change that an RFC 7396 merge patch cannot express (a None to be stored)."""
 
@@ -100,7 +98,13 @@ def _has_null_member(value: Any) -> bool:
     return False
 
 
-def _merge_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> Dict[str, Any]:
+def _is_tagged(value: Any, tags: Mapping[str, Any]) -> bool:
+    """A tagged value (``{" t": [...]}``): one whole value, never merged member by member (a
+    merge with a concurrent change could leave an object that is no tag)."""
+    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in tags
+
+
+def _merge_diff(old: Mapping[str, Any], new: Mapping[str, Any], tags: Mapping[str, Any]) -> Dict[str, Any]:
     """The merge patch that turns ``old`` into ``new`` (both dicts), or _NotMergeable."""
     patch: Dict[str, Any] = {}
     for key in old:
@@ -109,16 +113,20 @@ def _merge_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> Dict[str, Any
     for key, value in new.items():
         if key in old and _encode(old[key]) == _encode(value):
             continue
-        previous = old.get(key)
-        if isinstance(value, dict) and isinstance(previous, dict):
-            inner = _merge_diff(previous, value)
-            if inner:  # empty when only the order of keys differs
-                patch[key] = inner
-        elif value is None or _has_null_member(value):
-            raise _NotMergeable(key)
-        else:
-            patch[key] = value
+        patch_value = _member_patch(old.get(key), value, tags)
+        if patch_value is not None:
+            patch[key] = patch_value
     return patch
+
+
+def _member_patch(old: Any, new: Any, tags: Mapping[str, Any]) -> Any:
+    """What a merge patch says for one member that changed from ``old`` to ``new``; None when
+    nothing is to be said (only the order of keys differs)."""
+    if isinstance(new, dict) and isinstance(old, dict) and not _is_tagged(new, tags) and not _is_tagged(old, tags):
+        return _merge_diff(old, new, tags) or None
+    if new is None or _has_null_member(new):
+        raise _NotMergeable()
+    return new
 
 
 def _to_utc(moment: Optional[datetime]) -> Optional[datetime]:
@@ -127,17 +135,21 @@ def _to_utc(moment: Optional[datetime]) -> Optional[datetime]:
     return moment
 
 
-class SessiondSession(CallbackDict, SessionMixin):
+class SessiondSession(_SessionDict, SessionMixin):
     """A Flask session backed by a Sessiond session.
 
     Besides the dictionary: ``sid`` (None until first saved), ``version``, ``permanent``,
     ``subject`` (your user id, for listing and revoking a user's sessions; None by default),
-    ``handle``, ``expires_at``, :meth:`rotate`, and ``unavailable`` (True when Sessiond could not
-    be reached and the interface runs fail-open: this session is empty and is never saved).
+    ``lifetime`` (the session's own idle lifetime in Sessiond, set by another client, or None;
+    kept as it is), ``handle``, ``expires_at``, :meth:`rotate`, and ``unavailable`` (True when
+    Sessiond could not be reached and the interface runs fail-open: this session is empty and
+    is never saved). ``accessed`` and ``modified`` are Flask's flags.
     """
 
     #: Flask's flag, set on every change through the dictionary (saving does not depend on it).
     modified = False
+    #: Flask's flag: the session was read or changed (the response then varies on Cookie).
+    accessed = False
 
     def __init__(
         self,
@@ -147,17 +159,22 @@ class SessiondSession(CallbackDict, SessionMixin):
         version: Optional[int] = None,
         permanent: bool = False,
         subject: Optional[str] = None,
+        lifetime: Optional[int] = None,
         expires_at: Optional[datetime] = None,
+        stored: Optional[Mapping[str, Any]] = None,
+        baseline: Optional[Mapping[str, str]] = None,
         stale_cookie: bool = False,
         unavailable: bool = False,
     ) -> None:
         def on_update(self: SessiondSession) -> None:
             self.modified = True
+            self.accessed = True
 
         super().__init__(initial, on_update)
         self.sid = sid
         self.version = version
         self.expires_at = expires_at
+        self.lifetime = lifetime
         self.new = sid is None
         #: The request's cookie named a session that is not there (or was not a sid).
         self.stale_cookie = stale_cookie
@@ -167,19 +184,25 @@ class SessiondSession(CallbackDict, SessionMixin):
         self._subject = subject
         self._loaded_permanent = bool(permanent)
         self._loaded_subject = subject
-        self._original: Dict[str, Any] = copy.deepcopy(dict(initial or {}))
+        #: The data as Sessiond holds it (JSON, tagged values tagged), as read.
+        self._stored: Dict[str, Any] = dict(stored or {})
+        #: Per key, the JSON text the value read would be stored as now: a key whose value
+        #: still gives this text did not change.
+        self._baseline: Dict[str, str] = dict(baseline or {})
         self._saved = False
 
-    @classmethod
-    def from_resource(cls, resource: Session) -> "SessiondSession":
-        return cls(
-            resource.data,
-            sid=resource.sid,
-            version=resource.version,
-            permanent=resource.permanent,
-            subject=resource.subject,
-            expires_at=resource.expires_at,
-        )
+    # Flask before 3.1.3 has the session mark itself accessed (later, the request context does).
+    def __getitem__(self, key: str) -> Any:
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        return super().get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        return super().setdefault(key, default)
 
     @property  # type: ignore[override]
     def permanent(self) -> bool:
@@ -226,12 +249,6 @@ class SessiondSession(CallbackDict, SessionMixin):
         self.subject = None
         self.modified = True
 
-    def _changes(self, data: Mapping[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
-        """Top-level keys set or changed (with their values) and keys removed since the read."""
-        changed = {k: v for k, v in data.items() if k not in self._original or _encode(self._original[k]) != _encode(v)}
-        removed = [k for k in self._original if k not in data]
-        return changed, removed
-
 
 class SessiondSessionInterface(SessionInterface):
     """Keeps Flask sessions in Sessiond.
@@ -251,6 +268,9 @@ class SessiondSessionInterface(SessionInterface):
     """
 
     session_class = SessiondSession
+    #: Tags the values that JSON cannot hold, as Flask's own session does (register custom
+    #: tags on it as on ``SecureCookieSessionInterface.serializer``).
+    serializer = TaggedJSONSerializer()
 
     def __init__(
         self,
@@ -266,9 +286,61 @@ class SessiondSessionInterface(SessionInterface):
         self.fail_closed = fail_closed
         self.conflict_retries = conflict_retries
 
+    # MARK: - Values
+
+    def dump_value(self, app: Flask, value: Any) -> Any:
+        """The JSON value a session value is stored as: the value itself when it is plain JSON,
+        else Flask's tagged form of it, made JSON by the app's JSON provider as Flask's own
+        session does (which also turns a ``date`` or a ``Decimal`` into a string)."""
+        tagged = self.serializer.tag(value)
+        provider = app.json
+        if isinstance(provider, DefaultJSONProvider):
+            text = provider.dumps(tagged, sort_keys=False)  # Sessiond keeps the order of keys
+        else:
+            text = provider.dumps(tagged)
+        return json.loads(text)
+
+    def load_value(self, stored: Any) -> Any:
+        """The session value of a stored JSON value (tagged values untagged)."""
+        return self.serializer._untag_scan(stored)
+
+    def _load(self, app: Flask, data: Mapping[str, Any]) -> Tuple[Dict[str, Any], Dict[str, str]]:
+        values: Dict[str, Any] = {}
+        baseline: Dict[str, str] = {}
+        for key, stored in data.items():
+            try:
+                value = self.load_value(stored)
+            except Exception as error:  # a tagged value of another writer that does not parse
+                logger.warning("session[%r] is not a value Flask's tags can read, kept as stored JSON: %s", key, error)
+                value = stored
+            values[key] = value
+            try:
+                baseline[key] = _encode(self.dump_value(app, value))
+            except (TypeError, ValueError):
+                pass  # counts as changed, and fails the save only if it is still there
+        return values, baseline
+
+    def _dump(self, app: Flask, session: SessiondSession) -> Tuple[Dict[str, Any], Dict[str, str]]:
+        """The session's data as it is to be stored, and each key's JSON text; TypeError naming
+        the key whose value cannot be stored."""
+        stored: Dict[str, Any] = {}
+        texts: Dict[str, str] = {}
+        for key, value in dict(session).items():
+            if not isinstance(key, str):
+                raise TypeError(f"session keys must be strings, not {type(key).__name__} ({key!r})")
+            try:
+                stored[key] = self.dump_value(app, value)
+                texts[key] = _encode(stored[key])
+            except (TypeError, ValueError, OverflowError) as error:
+                raise TypeError(
+                    f"session[{key!r}] cannot be stored in Sessiond, which keeps strict JSON (Flask's tagged "
+                    f"types too, but no NaN, infinity, or integer beyond 64 bits): {error}"
+                ) from error
+        return stored, texts
+
     # MARK: - Open
 
-    def open_session(self, app: "Flask", request: "Request") -> SessiondSession:
+    def open_session(self, app: Flask, request: Request) -> SessiondSession:
         sid = request.cookies.get(self.get_cookie_name(app))
         if not sid:
             return self.session_class()
@@ -289,11 +361,22 @@ class SessiondSessionInterface(SessionInterface):
                 error,
             )
             return self.session_class(unavailable=True)
-        return self.session_class.from_resource(resource)
+        values, baseline = self._load(app, resource.data)
+        return self.session_class(
+            values,
+            sid=resource.sid,
+            version=resource.version,
+            permanent=resource.permanent,
+            subject=resource.subject,
+            lifetime=resource.lifetime,
+            expires_at=resource.expires_at,
+            stored=resource.data,
+            baseline=baseline,
+        )
 
     # MARK: - Save
 
-    def save_session(self, app: "Flask", session: SessionMixin, response: "Response") -> None:
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         # Flask calls this again (with the same session, or None when opening failed) when the
         # first call raised and an error response is made: only the first call acts.
         if not isinstance(session, SessiondSession) or session._saved:
@@ -316,9 +399,8 @@ class SessiondSessionInterface(SessionInterface):
                 raise
             logger.error("Sessiond is unavailable, so the changes this request made to the session were not saved: %s", error)
 
-    def _save(self, app: "Flask", session: SessiondSession, response: "Response") -> None:
-        data = dict(session)
-        _check_json(data)
+    def _save(self, app: Flask, session: SessiondSession, response: Response) -> None:
+        data, texts = self._dump(app, session)
 
         if session.sid is None:
             if not data:
@@ -326,16 +408,12 @@ class SessiondSessionInterface(SessionInterface):
                 if session.stale_cookie:
                     self._delete_cookie(app, response)
                 return
-            created = self.client.create(
-                data,
-                permanent=session.permanent,
-                subject=session.subject if session.subject is not None else UNSET,
-            )
+            created = self.client.create(data, permanent=session.permanent, subject=session.subject)
             self._adopt(session, created)
             self._set_cookie(app, response, session)
             return
 
-        if not data and (session._original or session.modified):
+        if not data and (session._stored or session.modified):
             # Emptied (logout): deleted, and its cookie removed. A request still running with
             # this sid gets 404 on its write and cannot bring the session back.
             self.client.delete(session.sid)
@@ -344,7 +422,7 @@ class SessiondSessionInterface(SessionInterface):
             return
 
         try:
-            written = self._write_changes(session, data)
+            written = self._write_changes(session, data, texts)
             if session.rotation_requested:
                 written = self.client.rotate(session.sid)
         except SessionNotFound:
@@ -361,13 +439,24 @@ class SessiondSessionInterface(SessionInterface):
             # gets the new expiry.
             self._set_cookie(app, response, session)
 
-    def _write_changes(self, session: SessiondSession, data: Dict[str, Any]) -> Optional[Session]:
+    def _changes(self, session: SessiondSession, data: Mapping[str, Any], texts: Mapping[str, str]) -> Tuple[Dict[str, Any], List[str]]:
+        """Top-level keys set or changed since the read (with their stored form), keys removed."""
+        changed = {k: v for k, v in data.items() if session._baseline.get(k) != texts[k]}
+        removed = [k for k in session._stored if k not in data]
+        return changed, removed
+
+    def _write_changes(self, session: SessiondSession, data: Dict[str, Any], texts: Dict[str, str]) -> Optional[Session]:
         assert session.sid is not None
-        patch: Dict[str, Any] = {}
+        changed, removed = self._changes(session, data, texts)
+        data_patch: Dict[str, Any] = {key: None for key in removed}
         try:
-            data_patch = _merge_diff(session._original, data)
+            for key, value in changed.items():
+                member = _member_patch(session._stored.get(key), value, self.serializer.tags)
+                if member is not None:
+                    data_patch[key] = member
         except _NotMergeable:
-            return self._replace_rebased(session, data)
+            return self._replace_rebased(session, changed, removed)
+        patch: Dict[str, Any] = {}
         if data_patch:
             patch["data"] = data_patch
         if session._permanent != session._loaded_permanent:
@@ -378,13 +467,13 @@ class SessiondSessionInterface(SessionInterface):
             return None
         return self.client.patch(session.sid, patch)
 
-    def _replace_rebased(self, session: SessiondSession, data: Dict[str, Any]) -> Session:
+    def _replace_rebased(self, session: SessiondSession, changed: Dict[str, Any], removed: List[str]) -> Session:
         """PUT of this request's changes on top of the version read, with If-Match; when another
-        request wrote in between, the same changes on top of the current state, again."""
+        request wrote in between, the same changes on top of the current state, again. The
+        session's lifetime, which a PUT states too, is kept as it is in Sessiond."""
         assert session.sid is not None
-        changed, removed = session._changes(data)
-        base, version = session._original, session.version
-        permanent, subject = session._loaded_permanent, session._loaded_subject
+        base, version = session._stored, session.version
+        permanent, subject, lifetime = session._loaded_permanent, session._loaded_subject, session.lifetime
         for _ in range(self.conflict_retries + 1):
             merged = dict(base)
             for key in removed:
@@ -396,13 +485,13 @@ class SessiondSessionInterface(SessionInterface):
                 subject = session._subject
             try:
                 return self.client.replace(
-                    session.sid, merged, permanent=permanent, subject=subject,
+                    session.sid, merged, permanent=permanent, subject=subject, lifetime=lifetime,
                     if_match=version if version is not None else "*",
                 )
             except PreconditionFailed:
                 current = self.client.get(session.sid)
                 base, version = current.data, current.version
-                permanent, subject = current.permanent, current.subject
+                permanent, subject, lifetime = current.permanent, current.subject, current.lifetime
         raise SessiondError(
             f"the session kept changing while this request saved it ({self.conflict_retries + 1} attempts)"
         )
@@ -412,10 +501,11 @@ class SessiondSessionInterface(SessionInterface):
         session.sid = resource.sid
         session.version = resource.version
         session.expires_at = resource.expires_at
+        session.lifetime = resource.lifetime
 
     # MARK: - Cookie
 
-    def _cookie_options(self, app: "Flask") -> Dict[str, Any]:
+    def _cookie_options(self, app: Flask) -> Dict[str, Any]:
         options: Dict[str, Any] = dict(
             domain=self.get_cookie_domain(app),
             path=self.get_cookie_path(app),
@@ -427,7 +517,7 @@ class SessiondSessionInterface(SessionInterface):
             options["partitioned"] = True
         return options
 
-    def _set_cookie(self, app: "Flask", response: "Response", session: SessiondSession) -> None:
+    def _set_cookie(self, app: Flask, response: Response, session: SessiondSession) -> None:
         expires = None
         if session.permanent:
             # PERMANENT_SESSION_LIFETIME (Flask), but never past the session's own expiry in
@@ -441,7 +531,7 @@ class SessiondSessionInterface(SessionInterface):
         )
         response.vary.add("Cookie")
 
-    def _delete_cookie(self, app: "Flask", response: "Response") -> None:
+    def _delete_cookie(self, app: Flask, response: Response) -> None:
         response.delete_cookie(self.get_cookie_name(app), **self._cookie_options(app))
         response.vary.add("Cookie")
 
