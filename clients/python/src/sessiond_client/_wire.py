@@ -78,7 +78,7 @@ def problem_from(status: int, headers: Headers, raw: bytes, where: str) -> Probl
     detail = body.get("detail")
     if not body:
         detail = raw.decode("utf-8", "replace").strip()[:200] or None
-    header_map = {name: value for name, value in headers.items()}
+    header_map = dict(headers.items())
     kind_text = kind if isinstance(kind, str) else None
     title_text = title if isinstance(title, str) else http.client.responses.get(status)
     detail_text = detail if isinstance(detail, str) else None

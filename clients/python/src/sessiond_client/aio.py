@@ -25,7 +25,7 @@ import asyncio
 import ssl
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any
 
 try:
@@ -64,6 +64,13 @@ class _AnyLoop:
 
 
 _ANY_LOOP = _AnyLoop()
+
+
+async def _closing(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await client.aclose()
 
 
 def _loop_key() -> object:
@@ -113,7 +120,7 @@ class AsyncSessiondClient:
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
         # One httpx client per event loop: pooled connections belong to the loop that opened them.
-        self._clients: dict[object, httpx.AsyncClient] = {}
+        self._clients: dict[object, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -269,13 +276,14 @@ class AsyncSessiondClient:
             return False
 
     async def aclose(self) -> None:
-        """Closes the keep-alive connections (the client stays usable: a later call opens new
-        ones). Those of other event loops are let go, as they cannot be closed from this one."""
+        """Closes the keep-alive connections of the running event loop (the client stays
+        usable: a later call opens new ones). Those of other loops are closed by their own loop
+        (when it shuts down, or soon after this if it is still running)."""
         with self._lock:
             current = self._clients.pop(_loop_key(), None)
             self._clients.clear()
         if current is not None:
-            await current.aclose()
+            await current[1].aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -285,24 +293,33 @@ class AsyncSessiondClient:
 
     # MARK: - HTTP
 
-    def _http(self) -> httpx.AsyncClient:
+    async def _http(self) -> httpx.AsyncClient:
         key = _loop_key()
         with self._lock:
-            client = self._clients.get(key)
-            if client is None:
-                # Let go of the clients of loops that have ended (their connections cannot be
-                # used, nor closed, from another loop).
+            entry = self._clients.get(key)
+            if entry is None:
+                # Loops that have ended closed their client as they shut down.
                 for loop in [k for k in self._clients if isinstance(k, asyncio.AbstractEventLoop) and k.is_closed()]:
                     del self._clients[loop]
-                client = httpx.AsyncClient(
-                    timeout=self._timeout,
-                    limits=self._limits,
-                    verify=self._verify,
-                    trust_env=False,  # the service's own URL; no proxy from the environment
-                    follow_redirects=False,
-                )
-                self._clients[key] = client
-        return client
+        if entry is not None:
+            return entry[0]
+        client = httpx.AsyncClient(
+            timeout=self._timeout,
+            limits=self._limits,
+            verify=self._verify,
+            trust_env=False,  # the service's own URL; no proxy from the environment
+            follow_redirects=False,
+        )
+        # Started in this loop, the generator is one the loop closes when it shuts down
+        # (asyncio.run, anyio.run and uvicorn call loop.shutdown_asyncgens()): the client's
+        # connections are closed in their own loop, not left to the garbage collector.
+        closer = _closing(client)
+        await closer.__anext__()
+        with self._lock:
+            entry = self._clients.setdefault(key, (client, closer))
+        if entry[0] is not client:  # another task of this loop made one first
+            await closer.aclose()
+        return entry[0]
 
     async def _request(
         self,
@@ -328,7 +345,8 @@ class AsyncSessiondClient:
         # the subject.
         where = f"{method} {self.url}{route_of(path)}"
         try:
-            response = await self._http().request(method, self.url + path, content=content, headers=headers)
+            http = await self._http()
+            response = await http.request(method, self.url + path, content=content, headers=headers)
         except httpx.TimeoutException as error:
             raise SessiondUnavailable(f"Sessiond did not answer in time ({self.timeout} s): {where}") from error
         except httpx.TransportError as error:

@@ -377,7 +377,9 @@ class SessiondSessionMiddleware:
         except SessiondUnavailable as error:
             if self.fail_closed:
                 raise
-            logger.error("Sessiond is unavailable, so the changes this request made to the session were not saved: %s", error)
+            logger.error(
+                "Sessiond is unavailable, so the changes this request made to the session were not saved: %s", error
+            )
             return []
 
     async def _write(self, session: SessiondSession, incoming_sid: str | None) -> list[str]:
