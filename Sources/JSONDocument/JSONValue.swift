@@ -40,6 +40,12 @@ public struct JSONValue: @unchecked Sendable {
         return Int64(json_integer_value(node))
     }
 
+    /// The double of a number written with a fraction or exponent, or nil for anything else.
+    public var realValue: Double? {
+        guard kind == .real else { return nil }
+        return json_real_value(node)
+    }
+
     /// The string (which may contain U+0000), or nil when this is not a string.
     public var stringValue: String? {
         guard kind == .string, let chars = json_string_value(node) else { return nil }

@@ -61,13 +61,25 @@ struct AppMintedAndLifetimeTests {
         #expect(response.field("type") == "https://sessiond.dev/problems/malformed-sid")
     }
 
-    @Test(arguments: [[("If-None-Match", #""1""#)], [("If-None-Match", "*, \"1\"")], [("If-None-Match", "*"), ("If-Match", "*")]])
+    @Test(arguments: [[("If-None-Match", #""1""#)], [("If-None-Match", "*, \"1\"")], [("If-None-Match", "W/\"1\"")]])
     func otherFormsOfIfNoneMatchAre400(headers: [(String, String)]) throws {
         let harness = try HTTPHarness()
         let response = try harness.send("PUT", "/sessions/\(minted)", body: #"{"data":{}}"#, headers: headers)
         #expect(response.status == 400)
         #expect(response.field("type") == "https://sessiond.dev/problems/invalid-if-none-match")
         #expect(try harness.send("GET", "/sessions/\(minted)").status == 404)
+    }
+
+    @Test func ifMatchBesideIfNoneMatchStarNeverWrites() throws {
+        let harness = try HTTPHarness()
+        let absent = try harness.send("PUT", "/sessions/\(minted)", body: #"{"data":{}}"#, headers: [("If-None-Match", "*"), ("If-Match", "*")])
+        #expect(absent.status == 404)
+        #expect(try harness.send("GET", "/sessions/\(minted)").status == 404)
+        let created = try harness.send("PUT", "/sessions/\(minted)", body: #"{"data":{"a":1}}"#, headers: [("If-None-Match", "*")])
+        let live = try harness.send("PUT", "/sessions/\(minted)", body: #"{"data":{}}"#, headers: [("If-None-Match", "*"), ("If-Match", #""1""#)])
+        #expect(live.status == 412)
+        #expect(live.field("type") == "https://sessiond.dev/problems/session-exists")
+        #expect(try harness.send("GET", "/sessions/\(minted)").body == created.body)
     }
 
     @Test func ifNoneMatchOnAnotherWriteIs400AndChangesNothing() throws {
@@ -116,13 +128,21 @@ struct AppMintedAndLifetimeTests {
         #expect(restated.field("lifetime") == "null" && restated.field("ttl") == "86400")
     }
 
-    @Test(arguments: ["0", "-5", "1.5", "300.0", "3e2", #""300""#, "true", "[]", "{}"])
+    @Test(arguments: ["0", "-5", "1.5", "0.0", "1e-3", "1e30", #""300""#, "true", "[]", "{}"])
     func aLifetimeThatIsNotWholePositiveSecondsIs422(value: String) throws {
         let harness = try HTTPHarness()
         let response = try harness.send("POST", "/sessions", body: #"{"data":{},"lifetime":\#(value)}"#)
         #expect(response.status == 422)
         #expect(response.field("type") == "https://sessiond.dev/problems/invalid-body")
         #expect(response.field("detail")?.contains("lifetime") == true)
+    }
+
+    @Test(arguments: ["300", "300.0", "3e2", "3.0e+2"])
+    func aLifetimeIsAWholeNumberHoweverItIsWritten(value: String) throws {
+        let harness = try HTTPHarness()
+        let response = try harness.send("POST", "/sessions", body: #"{"data":{},"lifetime":\#(value)}"#)
+        #expect(response.status == 201)
+        #expect(response.field("lifetime") == "300")
     }
 
     @Test func aLifetimeAboveTheMaximumIs422AndChangesNothing() throws {

@@ -79,7 +79,7 @@ struct SessionBody: Sendable {
     static func lifetime(_ member: JSONValue, max: Int64) -> Result<Int64?, Problem> {
         if member.kind == .null { return .success(nil) }
         let maxSeconds = max / 1000
-        guard let seconds = member.integerValue, seconds >= 1 else {
+        guard let seconds = wholeNumber(member), seconds >= 1 else {
             return .failure(Problem(
                 .invalidBody, detail: "lifetime must be a whole number of seconds from 1 (or null for none), not \(describeNumber(member))"
             ))
@@ -93,10 +93,18 @@ struct SessionBody: Sendable {
         return .success(seconds * 1000)
     }
 
+    /// The whole number a JSON number spells, as JSON Schema counts integers: `300`, and
+    /// also `300.0` or `3e2`; nil for a fraction, a non-number, or beyond 64 bits.
+    private static func wholeNumber(_ value: JSONValue) -> Int64? {
+        if let integer = value.integerValue { return integer }
+        guard let real = value.realValue, real.rounded(.towardZero) == real, abs(real) < 9.2e18 else { return nil }
+        return Int64(real)
+    }
+
     /// A value's kind, and a number as "a fraction" or "a number below 1".
     private static func describeNumber(_ value: JSONValue) -> String {
         switch value.kind {
-        case .real: return "a number with a fraction or exponent"
+        case .real: return "a number with a fraction"
         case .integer: return "a number below 1"
         default: return describe(value.kind)
         }

@@ -6,8 +6,7 @@ import NIOHTTP1
 enum IfNoneMatch {
     /// Whether a `PUT` asks to create.
     /// - Returns: false without the header, true for `*`; a 400 `invalid-if-none-match` problem
-    ///   for any other value (entity tags are not supported) and when `If-Match` is sent too
-    ///   (the two together could never both hold).
+    ///   for any other value (entity tags are not supported).
     static func createOnly(_ headers: HTTPHeaders) -> Result<Bool, Problem> {
         let lines = headers["If-None-Match"]
         guard !lines.isEmpty else { return .success(false) }
@@ -15,12 +14,6 @@ enum IfNoneMatch {
             return .failure(Problem(
                 .invalidIfNoneMatch,
                 detail: "If-None-Match takes only * (create the session unless one has this id); entity tags are not supported"
-            ))
-        }
-        guard headers["If-Match"].isEmpty else {
-            return .failure(Problem(
-                .invalidIfNoneMatch,
-                detail: "send If-None-Match: * to create, or If-Match to replace a version, not both"
             ))
         }
         return .success(true)

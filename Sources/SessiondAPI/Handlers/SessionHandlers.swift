@@ -57,7 +57,8 @@ struct SessionHandlers: Sendable {
     func replace(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         switch IfNoneMatch.createOnly(request.headers) {
         case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
-        case .success(true): return createUnder(id, request, on: eventLoop)
+        case .success(true) where request.headers["If-Match"].isEmpty: return createUnder(id, request, on: eventLoop)
+        case .success(true): return neverBoth(id, request, on: eventLoop)
         case .success(false): break
         }
         let condition: WriteCondition
@@ -100,6 +101,16 @@ struct SessionHandlers: Sendable {
                     return Self.exists.response
                 }
             }
+        }
+    }
+
+    /// `PUT` with both `If-Match` and `If-None-Match: *`, which can never both hold (RFC 9110
+    /// §13.2.2): nothing is written. 404 when no live session has the sid (as `If-Match` on an
+    /// absent session answers), else 412 `session-exists` (`If-None-Match: *` fails).
+    private func neverBoth(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
+        if case let .failure(problem) = Self.condition(request) { return eventLoop.makeSucceededFuture(problem.response) }
+        return service.read(id, at: service.now(), on: eventLoop).map { found in
+            found == nil ? Self.notFound.response : Self.exists.response
         }
     }
 
