@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 
@@ -66,7 +66,8 @@ class Sessiond:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [BIN, "--host", "127.0.0.1", "--port", str(self.port), "--store", "memory", "--log-level", "warning", *args],
+            [BIN, "--host", "127.0.0.1", "--port", str(self.port), "--store", "memory", "--log-level", "warning",
+             *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         self.paused = False
@@ -128,7 +129,7 @@ def short_sessiond():
 @pytest.fixture
 def own_sessiond():
     """A sessiond of the test's own, which it may pause (SIGSTOP) or stop."""
-    servers: List[Sessiond] = []
+    servers: list[Sessiond] = []
 
     def start(*args: str) -> Sessiond:
         server = Sessiond(*args)
@@ -158,7 +159,7 @@ class Served:
 @pytest.fixture
 def serve():
     """serve(app) -> base URL: the app on Werkzeug's threaded server on a free loopback port."""
-    running: List[Served] = []
+    running: list[Served] = []
 
     def start(app: Any) -> str:
         served = Served(app)
@@ -180,7 +181,7 @@ class Reply:
         return json.loads(self.body)
 
     @property
-    def set_cookies(self) -> List[str]:
+    def set_cookies(self) -> list[str]:
         return self.headers.get_all("Set-Cookie") or []
 
 
@@ -207,11 +208,11 @@ class Browser:
         )
 
     def request(
-        self, method: str, path: str, body: Optional[Any] = None, form: Optional[Dict[str, str]] = None,
+        self, method: str, path: str, body: Any | None = None, form: dict[str, str] | None = None,
         timeout: float = 20,
     ) -> Reply:
         data = None
-        headers: Dict[str, str] = {}
+        headers: dict[str, str] = {}
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
@@ -225,21 +226,21 @@ class Browser:
     def get(self, path: str) -> Reply:
         return self.request("GET", path)
 
-    def post(self, path: str, body: Optional[Any] = None) -> Reply:
+    def post(self, path: str, body: Any | None = None) -> Reply:
         return self.request("POST", path, body if body is not None else {})
 
-    def cookie(self, name: Optional[str] = None) -> Optional[http.cookiejar.Cookie]:
+    def cookie(self, name: str | None = None) -> http.cookiejar.Cookie | None:
         name = name or self.cookie_name
         found = [c for c in self.jar if c.name == name]
         assert len(found) <= 1, found
         return found[0] if found else None
 
     @property
-    def sid(self) -> Optional[str]:
+    def sid(self) -> str | None:
         cookie = self.cookie()
         return cookie.value if cookie else None
 
-    def set_cookie(self, value: str, name: Optional[str] = None) -> None:
+    def set_cookie(self, value: str, name: str | None = None) -> None:
         self.jar.clear()
         self.jar.set_cookie(http.cookiejar.Cookie(
             version=0, name=name or self.cookie_name, value=value, port=None, port_specified=False,

@@ -302,7 +302,9 @@ def test_a_write_after_logout_does_not_bring_the_session_back(app_url, client):
     browser.get("/count")
     sid = browser.sid
     results = {}
-    slow = threading.Thread(target=lambda: results.update(slow=browser.post("/set", {"key": "late", "value": 1, "sleep": 0.5})))
+    slow = threading.Thread(
+        target=lambda: results.update(slow=browser.post("/set", {"key": "late", "value": 1, "sleep": 0.5}))
+    )
     slow.start()
     time.sleep(0.2)
     other_tab = Browser(app_url)

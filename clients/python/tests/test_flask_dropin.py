@@ -12,7 +12,7 @@ import copy
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable
 
 import pytest
 from flask import Flask, Response, flash, get_flashed_messages, jsonify, session, stream_with_context
@@ -26,7 +26,7 @@ from sessiond_client.flask import SessiondSession, SessiondSessionInterface
 AN_ID = uuid.UUID("6f1c2a9e-0c7b-4f7e-9a51-2d3c4b5a6f70")
 
 #: Values Flask's own session round-trips, by name.
-VALUES: Dict[str, Any] = {
+VALUES: dict[str, Any] = {
     "str": "café \u2615 \u0000",
     "int": 9007199254740993,
     "negative": -7,
@@ -96,14 +96,14 @@ def assert_same(ours: Any, flasks: Any, where: str = "") -> None:
 class Twin:
     """One app, built twice: on Flask's cookie session and on Sessiond's."""
 
-    def __init__(self, url: str, build: Callable[[Flask], None], config: Optional[Dict[str, Any]] = None,
-                 interface: Optional[SessiondSessionInterface] = None) -> None:
+    def __init__(self, url: str, build: Callable[[Flask], None], config: dict[str, Any] | None = None,
+                 interface: SessiondSessionInterface | None = None) -> None:
         self.flask_app = self._make(SecureCookieSessionInterface(), build, config)
         self.ours_interface = interface or SessiondSessionInterface(url)
         self.ours_app = self._make(self.ours_interface, build, config)
 
     @staticmethod
-    def _make(interface: Any, build: Callable[[Flask], None], config: Optional[Dict[str, Any]]) -> Flask:
+    def _make(interface: Any, build: Callable[[Flask], None], config: dict[str, Any] | None) -> Flask:
         app = Flask(__name__)
         app.secret_key = "test-secret"
         app.config.update(config or {})
@@ -115,13 +115,13 @@ class Twin:
         return [("flask", self.flask_app.test_client()), ("sessiond", self.ours_app.test_client())]
 
 
-def cookie_of(test_client, name: str = "session") -> Optional[str]:
+def cookie_of(test_client, name: str = "session") -> str | None:
     cookie = test_client.get_cookie(name)
     return cookie.value if cookie else None
 
 
 def value_app(app: Flask) -> None:
-    seen: Dict[str, Any] = {}
+    seen: dict[str, Any] = {}
     app.config["SEEN"] = seen
 
     @app.post("/store/<names>")
@@ -147,7 +147,7 @@ def value_app(app: Flask) -> None:
         return "ok"
 
 
-def round_trip(twin: Twin, names: str, then: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
+def round_trip(twin: Twin, names: str, then: str | None = None) -> dict[str, dict[str, Any]]:
     results = {}
     for label, browser in twin.both():
         assert browser.post(f"/store/{names}").status_code == 200
@@ -187,7 +187,7 @@ def test_all_values_together_and_changed_in_a_later_request(sessiond, client):
 @pytest.mark.parametrize("key", [" t", " di", " m", "_flashes"])
 def test_a_top_level_key_that_looks_like_a_tag(sessiond, key):
     def build(app: Flask) -> None:
-        seen: Dict[str, Any] = {}
+        seen: dict[str, Any] = {}
         app.config["SEEN"] = seen
 
         @app.post("/store/<names>")
@@ -324,7 +324,7 @@ def test_custom_tags_registered_on_the_serializer_are_used(sessiond, client):
 
 
 def flash_app(app: Flask) -> None:
-    seen: List[Any] = []
+    seen: list[Any] = []
     app.config["SEEN"] = seen
 
     @app.post("/flash")
@@ -401,7 +401,7 @@ def test_accessed_modified_and_vary_as_flask(sessiond):
     assert seen["sessiond"][2] == (None, False)  # the view never touched the session: no Vary
 
 
-def cookie_attributes(header: str) -> Dict[str, str]:
+def cookie_attributes(header: str) -> dict[str, str]:
     name_value, *attributes = header.split("; ")
     found = {"name": name_value.split("=", 1)[0]}
     for attribute in attributes:
@@ -432,7 +432,7 @@ def cookie_app(app: Flask) -> None:
 def test_cookie_attributes_as_flask(sessiond, config):
     twin = Twin(sessiond.url, cookie_app, config=config)
     base = ("https://" if config.get("SESSION_COOKIE_SECURE") else "http://") + "example.test/app/"
-    headers: Dict[str, List[Dict[str, str]]] = {}
+    headers: dict[str, list[dict[str, str]]] = {}
     for label, browser in twin.both():
         got = []
         for action in ("set", "permanent", "clear"):
@@ -498,8 +498,8 @@ def test_a_streamed_response_reads_the_session_and_keeps_the_change(sessiond, cl
 
             @stream_with_context
             def generate():
-                yield "user=%s;" % session.get("user")
-                yield "streamed=%r" % (session["streamed"],)
+                yield "user={};".format(session.get("user"))
+                yield "streamed={!r}".format(session["streamed"])
 
             return Response(generate(), mimetype="text/plain")
 

@@ -4,17 +4,17 @@ This module and :mod:`sessiond_client.client` use the standard library only; imp
 does not import Flask.
 """
 
-from .client import UNSET, Session, SessionSummary, SessiondClient, __version__, handle_for, new_sid
+from .client import UNSET, Session, SessiondClient, SessionSummary, __version__, handle_for, new_sid
 from .errors import (
     PROBLEM_TYPE_PREFIX,
     BadRequest,
     NotFound,
     PreconditionFailed,
     ProblemError,
-    SessionExists,
     ServiceUnavailable,
     SessiondError,
     SessiondUnavailable,
+    SessionExists,
     SessionNotFound,
     Unauthorized,
     UnprocessableContent,

@@ -29,9 +29,10 @@ import threading
 import urllib.parse
 import uuid
 import weakref
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from datetime import datetime
+from typing import Any, Callable, Union
 
 from .errors import (
     BadRequest,
@@ -54,7 +55,7 @@ __version__ = "0.1.0"
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 
-Timeout = Union[float, Tuple[float, float]]
+Timeout = Union[float, tuple[float, float]]
 IfMatch = Union[int, str, Iterable[int]]
 
 
@@ -89,7 +90,7 @@ def new_sid() -> str:
     return str(uuid.uuid4())
 
 
-def _timestamp(value: Any) -> Optional[datetime]:
+def _timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     # "2026-11-26T10:00:00.000Z": fromisoformat takes "Z" only from Python 3.11 on.
@@ -101,11 +102,11 @@ def _timestamp(value: Any) -> Optional[datetime]:
         return None
 
 
-def _optional_int(value: Any) -> Optional[int]:
+def _optional_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _lifetime(value: Any) -> Optional[int]:
+def _lifetime(value: Any) -> int | None:
     """Checks a lifetime argument: whole seconds (>= 1) or None."""
     if value is None:
         return None
@@ -119,20 +120,20 @@ class Session:
     """A session as Sessiond returns it."""
 
     sid: str
-    data: Dict[str, Any]
+    data: dict[str, Any]
     permanent: bool
-    subject: Optional[str]
+    subject: str | None
     version: int
-    created_at: Optional[datetime]
-    updated_at: Optional[datetime]
-    expires_at: Optional[datetime]
+    created_at: datetime | None
+    updated_at: datetime | None
+    expires_at: datetime | None
     ttl: int
     #: The session's own idle lifetime in seconds, or None: then ``permanent`` picks it.
-    lifetime: Optional[int] = None
-    raw: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    lifetime: int | None = None
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
-    def from_json(cls, body: Mapping[str, Any]) -> "Session":
+    def from_json(cls, body: Mapping[str, Any]) -> Session:
         return cls(
             sid=body["sid"],
             data=body.get("data") or {},
@@ -164,13 +165,13 @@ class SessionSummary:
 
     handle: str
     permanent: bool
-    created_at: Optional[datetime]
-    updated_at: Optional[datetime]
-    expires_at: Optional[datetime]
+    created_at: datetime | None
+    updated_at: datetime | None
+    expires_at: datetime | None
     ttl: int
 
     @classmethod
-    def from_json(cls, body: Mapping[str, Any]) -> "SessionSummary":
+    def from_json(cls, body: Mapping[str, Any]) -> SessionSummary:
         return cls(
             handle=body["handle"],
             permanent=bool(body.get("permanent", False)),
@@ -187,7 +188,7 @@ def _format_if_match(value: IfMatch) -> str:
     if isinstance(value, int):
         return f'"{value}"'
     if isinstance(value, str):
-        if value == "*" or value.startswith('"') or value.startswith("W/"):
+        if value == "*" or value.startswith(('"', "W/")):
             return value
         if value.isdigit():
             return f'"{value}"'
@@ -200,7 +201,7 @@ def _segment(value: str) -> str:
     return urllib.parse.quote(value, safe="")
 
 
-def _split_timeout(timeout: Optional[Timeout]) -> Tuple[Optional[float], Optional[float]]:
+def _split_timeout(timeout: Timeout | None) -> tuple[float | None, float | None]:
     if timeout is None:
         return None, None
     if isinstance(timeout, tuple):
@@ -214,7 +215,7 @@ class _Connector:
     (and the finalizer that closes it) never keep a dropped client alive."""
 
     def __init__(
-        self, scheme: str, host: str, port: int, connect_timeout: Optional[float], ssl_context: Optional[ssl.SSLContext]
+        self, scheme: str, host: str, port: int, connect_timeout: float | None, ssl_context: ssl.SSLContext | None
     ) -> None:
         self.scheme = scheme
         self.host = host
@@ -236,12 +237,12 @@ class _Pool:
     def __init__(self, factory: Callable[[], http.client.HTTPConnection], max_idle: int) -> None:
         self._factory = factory
         self._max_idle = max_idle
-        self._idle: List[http.client.HTTPConnection] = []
+        self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
-    def acquire(self) -> Tuple[http.client.HTTPConnection, bool]:
-        inherited: List[http.client.HTTPConnection] = []
+    def acquire(self) -> tuple[http.client.HTTPConnection, bool]:
+        inherited: list[http.client.HTTPConnection] = []
         with self._lock:
             if self._pid != os.getpid():
                 # A forked worker must not share its parent's sockets: it closes its copies of
@@ -295,12 +296,12 @@ class SessiondClient:
     def __init__(
         self,
         url: str = "http://127.0.0.1:8080",
-        api_key: Optional[str] = None,
+        api_key: str | None = None,
         *,
-        timeout: Optional[Timeout] = 2.0,
+        timeout: Timeout | None = 2.0,
         max_idle_connections: int = 10,
-        ssl_context: Optional[ssl.SSLContext] = None,
-        user_agent: Optional[str] = None,
+        ssl_context: ssl.SSLContext | None = None,
+        user_agent: str | None = None,
     ) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -328,12 +329,12 @@ class SessiondClient:
 
     def create(
         self,
-        data: Optional[Mapping[str, Any]] = None,
+        data: Mapping[str, Any] | None = None,
         *,
         permanent: bool = False,
-        subject: Optional[str] = None,
-        lifetime: Optional[int] = None,
-        sid: Optional[str] = None,
+        subject: str | None = None,
+        lifetime: int | None = None,
+        sid: str | None = None,
     ) -> Session:
         """A new session at version 1: ``data`` (an empty object by default), ``permanent``,
         ``subject`` (your user id, or None) and ``lifetime`` (its own idle lifetime in whole
@@ -348,7 +349,7 @@ class SessiondClient:
         app that must know the id before the session is stored: mint it with :func:`new_sid`.
         Never pass an id read from a request (a cookie): that is session fixation.
         """
-        body: Dict[str, Any] = {}
+        body: dict[str, Any] = {}
         if data is not None or sid is not None:
             body["data"] = data if data is not None else {}
         body["permanent"] = bool(permanent)
@@ -375,16 +376,16 @@ class SessiondClient:
         data: Mapping[str, Any],
         *,
         permanent: bool = False,
-        subject: Optional[str] = None,
-        lifetime: Optional[int] = None,
-        if_match: Optional[IfMatch] = None,
+        subject: str | None = None,
+        lifetime: int | None = None,
+        if_match: IfMatch | None = None,
     ) -> Session:
         """``PUT /sessions/{sid}``: replaces data, permanent, subject and lifetime whole (what
         is left out is reset: not permanent, no subject, no lifetime of its own). With
         ``if_match`` (a version, ``'*'`` or entity tags) it applies only at that version, else
         :class:`PreconditionFailed`. It never creates a session (:class:`SessionNotFound`); see
         :meth:`create` with ``sid=`` for that."""
-        body: Dict[str, Any] = {"data": data, "permanent": permanent, "subject": subject}
+        body: dict[str, Any] = {"data": data, "permanent": permanent, "subject": subject}
         if _lifetime(lifetime) is not None:
             body["lifetime"] = lifetime  # absent is None: the whole state is stated either way
         return Session.from_json(
@@ -394,13 +395,13 @@ class SessiondClient:
     def patch(
         self,
         sid: str,
-        patch: Optional[Mapping[str, Any]] = None,
+        patch: Mapping[str, Any] | None = None,
         *,
-        data: Optional[Mapping[str, Any]] = None,
-        permanent: Optional[bool] = None,
-        subject: Optional[str] = UNSET,
-        lifetime: Optional[int] = UNSET,
-        if_match: Optional[IfMatch] = None,
+        data: Mapping[str, Any] | None = None,
+        permanent: bool | None = None,
+        subject: str | None = UNSET,
+        lifetime: int | None = UNSET,
+        if_match: IfMatch | None = None,
     ) -> Session:
         """``PATCH /sessions/{sid}`` with an RFC 7396 merge patch, applied atomically by the
         service: ``data`` is merged into the session's data (``None`` removes a key, nested
@@ -421,30 +422,32 @@ class SessiondClient:
         elif data is not None or permanent is not None or subject is not UNSET or lifetime is not UNSET:
             raise TypeError("pass either a merge patch document or data/permanent/subject/lifetime, not both")
         return Session.from_json(
-            self._request("PATCH", f"/sessions/{_segment(sid)}", body=patch, content_type=MERGE_PATCH, if_match=if_match)
+            self._request(
+                "PATCH", f"/sessions/{_segment(sid)}", body=patch, content_type=MERGE_PATCH, if_match=if_match
+            )
         )
 
-    def delete(self, sid: str, *, if_match: Optional[IfMatch] = None) -> None:
+    def delete(self, sid: str, *, if_match: IfMatch | None = None) -> None:
         """``DELETE /sessions/{sid}``: succeeds also when the session was already gone."""
         self._request("DELETE", f"/sessions/{_segment(sid)}", if_match=if_match)
 
-    def touch(self, sid: str, *, if_match: Optional[IfMatch] = None) -> Session:
+    def touch(self, sid: str, *, if_match: IfMatch | None = None) -> Session:
         """``POST /sessions/{sid}/touch``: slides the expiry; writes nothing (same version)."""
         return Session.from_json(self._request("POST", f"/sessions/{_segment(sid)}/touch", if_match=if_match))
 
-    def rotate(self, sid: str, *, if_match: Optional[IfMatch] = None) -> Session:
+    def rotate(self, sid: str, *, if_match: IfMatch | None = None) -> Session:
         """``POST /sessions/{sid}/rotate``: the same session under a new sid (returned); the old
         sid is gone at once. Call it at login (session-fixation defence)."""
         return Session.from_json(self._request("POST", f"/sessions/{_segment(sid)}/rotate", if_match=if_match))
 
     # MARK: - Subjects
 
-    def subject_sessions(self, subject: str) -> List[SessionSummary]:
+    def subject_sessions(self, subject: str) -> list[SessionSummary]:
         """``GET /subjects/{subject}/sessions``: the subject's live sessions, oldest first."""
         body = self._request("GET", f"/subjects/{_segment(subject)}/sessions")
         return [SessionSummary.from_json(entry) for entry in body.get("sessions", [])]
 
-    def revoke_subject(self, subject: str, *, except_handle: Optional[str] = None) -> int:
+    def revoke_subject(self, subject: str, *, except_handle: str | None = None) -> int:
         """``DELETE /subjects/{subject}/sessions``: ends every live session of the subject ("log
         out everywhere"), or all but ``except_handle`` (the current device's ``handle``).
         Returns how many were ended."""
@@ -473,7 +476,7 @@ class SessiondClient:
         """Closes the idle keep-alive connections (the client stays usable)."""
         self._pool.close()
 
-    def __enter__(self) -> "SessiondClient":
+    def __enter__(self) -> SessiondClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -487,9 +490,9 @@ class SessiondClient:
         path: str,
         *,
         body: Any = None,
-        content_type: Optional[str] = None,
-        if_match: Optional[IfMatch] = None,
-        if_none_match: Optional[str] = None,
+        content_type: str | None = None,
+        if_match: IfMatch | None = None,
+        if_none_match: str | None = None,
         parse: bool = True,
     ) -> Any:
         headers = {"Accept": "application/json, application/problem+json", "User-Agent": self._user_agent}
@@ -499,7 +502,7 @@ class SessiondClient:
             headers["If-Match"] = _format_if_match(if_match)
         if if_none_match is not None:
             headers["If-None-Match"] = if_none_match
-        payload: Optional[bytes] = None
+        payload: bytes | None = None
         if body is not None:
             # Strict JSON: NaN and Infinity have no JSON form; keys must be strings.
             payload = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
@@ -548,12 +551,14 @@ class SessiondClient:
             try:
                 return json.loads(raw)
             except ValueError as error:
-                raise SessiondError(f"Sessiond answered {response.status} with a body that is not JSON: {where}") from error
+                raise SessiondError(
+                    f"Sessiond answered {response.status} with a body that is not JSON: {where}"
+                ) from error
         raise _problem(response.status, response.headers, raw, where)
 
 
 def _problem(status: int, headers: http.client.HTTPMessage, raw: bytes, where: str) -> ProblemError:
-    body: Dict[str, Any] = {}
+    body: dict[str, Any] = {}
     if "json" in (headers.get("Content-Type") or ""):
         try:
             parsed = json.loads(raw)
@@ -566,37 +571,30 @@ def _problem(status: int, headers: http.client.HTTPMessage, raw: bytes, where: s
     detail = body.get("detail")
     if not body:
         detail = raw.decode("utf-8", "replace").strip()[:200] or None
-    header_map = {name: value for name, value in headers.items()}
-    args = dict(
-        status=status,
-        type=kind if isinstance(kind, str) else None,
-        title=title if isinstance(title, str) else http.client.responses.get(status),
-        detail=detail if isinstance(detail, str) else None,
-        body=body,
-        headers=header_map,
-    )
+    header_map = dict(headers.items())
+    type_ = kind if isinstance(kind, str) else None
+    title_ = title if isinstance(title, str) else http.client.responses.get(status)
+    detail_ = detail if isinstance(detail, str) else None
+    error: ProblemError
     if status in (502, 503, 504):
-        retry_after: Optional[float] = None
+        retry_after: float | None = None
         try:
             retry_after = float(headers.get("Retry-After") or "")
         except ValueError:
             pass
-        error: ProblemError = ServiceUnavailable(retry_after=retry_after, **args)
-    elif status == 404 and isinstance(kind, str) and kind.endswith("/session-not-found"):
-        error = SessionNotFound(**args)
-    elif status == 404:
-        error = NotFound(**args)
-    elif status == 412 and isinstance(kind, str) and kind.endswith("/session-exists"):
-        error = SessionExists(**args)
+        error = ServiceUnavailable(
+            status, type_, title_, detail_, body=body, headers=header_map, retry_after=retry_after
+        )
+        error.args = (f"{where}: {error.args[0]}",)
+        return error
+    slug = (type_ or "").rsplit("/", 1)[-1]
+    cls: type[ProblemError]
+    if status == 404:
+        cls = SessionNotFound if slug == "session-not-found" else NotFound
     elif status == 412:
-        error = PreconditionFailed(**args)
-    elif status == 400:
-        error = BadRequest(**args)
-    elif status == 401:
-        error = Unauthorized(**args)
-    elif status == 422:
-        error = UnprocessableContent(**args)
+        cls = SessionExists if slug == "session-exists" else PreconditionFailed
     else:
-        error = ProblemError(**args)
+        cls = {400: BadRequest, 401: Unauthorized, 422: UnprocessableContent}.get(status, ProblemError)
+    error = cls(status, type_, title_, detail_, body=body, headers=header_map)
     error.args = (f"{where}: {error.args[0]}",)
     return error

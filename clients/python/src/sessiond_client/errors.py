@@ -9,7 +9,8 @@ in time, or answers 503 (502 and 504 from a proxy alike) is raised as
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 PROBLEM_TYPE_PREFIX = "https://sessiond.dev/problems/"
 
@@ -40,7 +41,7 @@ class SessiondUnavailable(SessiondError):
     later (``retry_after`` gives the server's hint in seconds when it sent one).
     """
 
-    retry_after: Optional[float] = None
+    retry_after: float | None = None
 
 
 class ProblemError(SessiondError):
@@ -54,11 +55,11 @@ class ProblemError(SessiondError):
     def __init__(
         self,
         status: int,
-        type: Optional[str] = None,
-        title: Optional[str] = None,
-        detail: Optional[str] = None,
-        body: Optional[Mapping[str, Any]] = None,
-        headers: Optional[Mapping[str, str]] = None,
+        type: str | None = None,
+        title: str | None = None,
+        detail: str | None = None,
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.status = status
         self.type = type or "about:blank"
@@ -74,7 +75,7 @@ class ProblemError(SessiondError):
         super().__init__(message)
 
     @property
-    def slug(self) -> Optional[str]:
+    def slug(self) -> str | None:
         """The problem's short name, such as ``"precondition-failed"``, or None for other types."""
         if self.type.startswith(PROBLEM_TYPE_PREFIX):
             return self.type[len(PROBLEM_TYPE_PREFIX):]
@@ -103,7 +104,7 @@ class PreconditionFailed(ProblemError):
     named, and nothing was changed. ``current_version`` is the session's version now."""
 
     @property
-    def current_version(self) -> Optional[int]:
+    def current_version(self) -> int | None:
         value = self.body.get("current_version")
         return value if isinstance(value, int) else None
 
@@ -123,6 +124,6 @@ class ServiceUnavailable(ProblemError, SessiondUnavailable):
     """503 ``store-unavailable`` (Sessiond's store did not answer), or a 502 or 504 from a proxy
     in front of Sessiond. Both a ProblemError and a SessiondUnavailable."""
 
-    def __init__(self, *args: Any, retry_after: Optional[float] = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.retry_after = retry_after

@@ -49,8 +49,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask import session as _current_session
@@ -104,9 +105,9 @@ def _is_tagged(value: Any, tags: Mapping[str, Any]) -> bool:
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in tags
 
 
-def _merge_diff(old: Mapping[str, Any], new: Mapping[str, Any], tags: Mapping[str, Any]) -> Dict[str, Any]:
+def _merge_diff(old: Mapping[str, Any], new: Mapping[str, Any], tags: Mapping[str, Any]) -> dict[str, Any]:
     """The merge patch that turns ``old`` into ``new`` (both dicts), or _NotMergeable."""
-    patch: Dict[str, Any] = {}
+    patch: dict[str, Any] = {}
     for key in old:
         if key not in new:
             patch[key] = None
@@ -129,7 +130,7 @@ def _member_patch(old: Any, new: Any, tags: Mapping[str, Any]) -> Any:
     return new
 
 
-def _to_utc(moment: Optional[datetime]) -> Optional[datetime]:
+def _to_utc(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment
@@ -153,16 +154,16 @@ class SessiondSession(_SessionDict, SessionMixin):
 
     def __init__(
         self,
-        initial: Optional[Mapping[str, Any]] = None,
+        initial: Mapping[str, Any] | None = None,
         *,
-        sid: Optional[str] = None,
-        version: Optional[int] = None,
+        sid: str | None = None,
+        version: int | None = None,
         permanent: bool = False,
-        subject: Optional[str] = None,
-        lifetime: Optional[int] = None,
-        expires_at: Optional[datetime] = None,
-        stored: Optional[Mapping[str, Any]] = None,
-        baseline: Optional[Mapping[str, str]] = None,
+        subject: str | None = None,
+        lifetime: int | None = None,
+        expires_at: datetime | None = None,
+        stored: Mapping[str, Any] | None = None,
+        baseline: Mapping[str, str] | None = None,
         stale_cookie: bool = False,
         unavailable: bool = False,
     ) -> None:
@@ -185,10 +186,10 @@ class SessiondSession(_SessionDict, SessionMixin):
         self._loaded_permanent = bool(permanent)
         self._loaded_subject = subject
         #: The data as Sessiond holds it (JSON, tagged values tagged), as read.
-        self._stored: Dict[str, Any] = dict(stored or {})
+        self._stored: dict[str, Any] = dict(stored or {})
         #: Per key, the JSON text the value read would be stored as now: a key whose value
         #: still gives this text did not change.
-        self._baseline: Dict[str, str] = dict(baseline or {})
+        self._baseline: dict[str, str] = dict(baseline or {})
         self._saved = False
 
     # Flask before 3.1.3 has the session mark itself accessed (later, the request context does).
@@ -204,7 +205,7 @@ class SessiondSession(_SessionDict, SessionMixin):
         self.accessed = True
         return super().setdefault(key, default)
 
-    @property  # type: ignore[override]
+    @property
     def permanent(self) -> bool:
         """Sessiond's ``permanent``: the 31-day lifetime (else one day) and a cookie that
         expires (else one that ends with the browser session)."""
@@ -218,12 +219,12 @@ class SessiondSession(_SessionDict, SessionMixin):
             self.modified = True
 
     @property
-    def subject(self) -> Optional[str]:
+    def subject(self) -> str | None:
         """Whose session this is (1 to 256 bytes of UTF-8), or None."""
         return self._subject
 
     @subject.setter
-    def subject(self, value: Optional[str]) -> None:
+    def subject(self, value: str | None) -> None:
         if value is not None and not isinstance(value, str):
             raise TypeError("session.subject must be a string or None")
         if value != self._subject:
@@ -231,7 +232,7 @@ class SessiondSession(_SessionDict, SessionMixin):
             self.modified = True
 
     @property
-    def handle(self) -> Optional[str]:
+    def handle(self) -> str | None:
         """The handle this session is listed under in its subject's sessions (None until saved)."""
         return handle_for(self.sid) if self.sid else None
 
@@ -275,11 +276,11 @@ class SessiondSessionInterface(SessionInterface):
     def __init__(
         self,
         url: str = "http://127.0.0.1:8080",
-        api_key: Optional[str] = None,
+        api_key: str | None = None,
         *,
-        timeout: Optional[Timeout] = 2.0,
+        timeout: Timeout | None = 2.0,
         fail_closed: bool = True,
-        client: Optional[SessiondClient] = None,
+        client: SessiondClient | None = None,
         conflict_retries: int = 5,
     ) -> None:
         self.client = client if client is not None else SessiondClient(url, api_key, timeout=timeout)
@@ -304,9 +305,9 @@ class SessiondSessionInterface(SessionInterface):
         """The session value of a stored JSON value (tagged values untagged)."""
         return self.serializer._untag_scan(stored)
 
-    def _load(self, app: Flask, data: Mapping[str, Any]) -> Tuple[Dict[str, Any], Dict[str, str]]:
-        values: Dict[str, Any] = {}
-        baseline: Dict[str, str] = {}
+    def _load(self, app: Flask, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        values: dict[str, Any] = {}
+        baseline: dict[str, str] = {}
         for key, stored in data.items():
             try:
                 value = self.load_value(stored)
@@ -320,11 +321,11 @@ class SessiondSessionInterface(SessionInterface):
                 pass  # counts as changed, and fails the save only if it is still there
         return values, baseline
 
-    def _dump(self, app: Flask, session: SessiondSession) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    def _dump(self, app: Flask, session: SessiondSession) -> tuple[dict[str, Any], dict[str, str]]:
         """The session's data as it is to be stored, and each key's JSON text; TypeError naming
         the key whose value cannot be stored."""
-        stored: Dict[str, Any] = {}
-        texts: Dict[str, str] = {}
+        stored: dict[str, Any] = {}
+        texts: dict[str, str] = {}
         for key, value in dict(session).items():
             if not isinstance(key, str):
                 raise TypeError(f"session keys must be strings, not {type(key).__name__} ({key!r})")
@@ -397,7 +398,9 @@ class SessiondSessionInterface(SessionInterface):
         except SessiondUnavailable as error:
             if self.fail_closed:
                 raise
-            logger.error("Sessiond is unavailable, so the changes this request made to the session were not saved: %s", error)
+            logger.error(
+                "Sessiond is unavailable, so the changes this request made to the session were not saved: %s", error
+            )
 
     def _save(self, app: Flask, session: SessiondSession, response: Response) -> None:
         data, texts = self._dump(app, session)
@@ -439,16 +442,18 @@ class SessiondSessionInterface(SessionInterface):
             # gets the new expiry.
             self._set_cookie(app, response, session)
 
-    def _changes(self, session: SessiondSession, data: Mapping[str, Any], texts: Mapping[str, str]) -> Tuple[Dict[str, Any], List[str]]:
+    def _changes(
+        self, session: SessiondSession, data: Mapping[str, Any], texts: Mapping[str, str]
+    ) -> tuple[dict[str, Any], list[str]]:
         """Top-level keys set or changed since the read (with their stored form), keys removed."""
         changed = {k: v for k, v in data.items() if session._baseline.get(k) != texts[k]}
         removed = [k for k in session._stored if k not in data]
         return changed, removed
 
-    def _write_changes(self, session: SessiondSession, data: Dict[str, Any], texts: Dict[str, str]) -> Optional[Session]:
+    def _write_changes(self, session: SessiondSession, data: dict[str, Any], texts: dict[str, str]) -> Session | None:
         assert session.sid is not None
         changed, removed = self._changes(session, data, texts)
-        data_patch: Dict[str, Any] = {key: None for key in removed}
+        data_patch: dict[str, Any] = dict.fromkeys(removed)
         try:
             for key, value in changed.items():
                 member = _member_patch(session._stored.get(key), value, self.serializer.tags)
@@ -456,7 +461,7 @@ class SessiondSessionInterface(SessionInterface):
                     data_patch[key] = member
         except _NotMergeable:
             return self._replace_rebased(session, changed, removed)
-        patch: Dict[str, Any] = {}
+        patch: dict[str, Any] = {}
         if data_patch:
             patch["data"] = data_patch
         if session._permanent != session._loaded_permanent:
@@ -467,7 +472,7 @@ class SessiondSessionInterface(SessionInterface):
             return None
         return self.client.patch(session.sid, patch)
 
-    def _replace_rebased(self, session: SessiondSession, changed: Dict[str, Any], removed: List[str]) -> Session:
+    def _replace_rebased(self, session: SessiondSession, changed: dict[str, Any], removed: list[str]) -> Session:
         """PUT of this request's changes on top of the version read, with If-Match; when another
         request wrote in between, the same changes on top of the current state, again. The
         session's lifetime, which a PUT states too, is kept as it is in Sessiond."""
@@ -505,14 +510,14 @@ class SessiondSessionInterface(SessionInterface):
 
     # MARK: - Cookie
 
-    def _cookie_options(self, app: Flask) -> Dict[str, Any]:
-        options: Dict[str, Any] = dict(
-            domain=self.get_cookie_domain(app),
-            path=self.get_cookie_path(app),
-            secure=self.get_cookie_secure(app),
-            httponly=self.get_cookie_httponly(app),
-            samesite=self.get_cookie_samesite(app),
-        )
+    def _cookie_options(self, app: Flask) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "domain": self.get_cookie_domain(app),
+            "path": self.get_cookie_path(app),
+            "secure": self.get_cookie_secure(app),
+            "httponly": self.get_cookie_httponly(app),
+            "samesite": self.get_cookie_samesite(app),
+        }
         if getattr(self, "get_cookie_partitioned", None) and self.get_cookie_partitioned(app):
             options["partitioned"] = True
         return options
