@@ -18,7 +18,6 @@ import tarfile
 import venv
 import zipfile
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
@@ -110,7 +109,7 @@ def test_the_wheel_installs_offline_and_imports_without_frameworks(built, tmp_pa
     assert done.stdout.strip() == "0.1.0"
 
 
-def python39() -> Optional[str]:
+def python39() -> str | None:
     candidates = [os.environ.get("PYTHON39"), shutil.which("python3.9")]
     candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9*/bin/python3.9")))
     for candidate in candidates:
