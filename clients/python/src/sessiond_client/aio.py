@@ -1,4 +1,4 @@
-"""An asyncio (and trio) client for the whole Sessiond API, on httpx.
+"""An asyncio client for the whole Sessiond API, on httpx.
 
     from sessiond_client.aio import AsyncSessiondClient
 
