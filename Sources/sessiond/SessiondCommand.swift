@@ -38,6 +38,7 @@ struct SessiondCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.lifetime.help)) var lifetime: String?
     @Option(help: ArgumentHelp(Setting.permanentLifetime.help)) var permanentLifetime: String?
     @Option(help: ArgumentHelp(Setting.absoluteLifetime.help)) var absoluteLifetime: String?
+    @Option(help: ArgumentHelp(Setting.maxLifetime.help)) var maxLifetime: String?
     @Option(help: ArgumentHelp(Setting.maxBodyBytes.help)) var maxBodyBytes: String?
     @Option(help: ArgumentHelp(Setting.maxDataDepth.help)) var maxDataDepth: String?
     @Option(help: ArgumentHelp(Setting.idleTimeout.help)) var idleTimeout: String?
@@ -59,7 +60,7 @@ struct SessiondCommand: AsyncParsableCommand {
         let given: [(Setting, String?)] = [
             (.host, host), (.port, port), (.store, store), (.redisURL, redisUrl), (.redisPrefix, redisPrefix),
             (.redisConnections, redisConnections), (.redisTimeout, redisTimeout), (.lifetime, lifetime),
-            (.permanentLifetime, permanentLifetime), (.absoluteLifetime, absoluteLifetime),
+            (.permanentLifetime, permanentLifetime), (.absoluteLifetime, absoluteLifetime), (.maxLifetime, maxLifetime),
             (.maxBodyBytes, maxBodyBytes), (.maxDataDepth, maxDataDepth), (.idleTimeout, idleTimeout),
             (.sweepInterval, sweepInterval), (.threads, threads), (.logLevel, logLevel), (.logFormat, logFormat),
             (.apiKeysFile, apiKeysFile), (.allowUnauthenticated, allowUnauthenticated), (.metricsAuth, metricsAuth),
