@@ -1,7 +1,10 @@
-"""Python client for Sessiond, and (in :mod:`sessiond_client.flask`) a Flask SessionInterface.
+"""Python client for Sessiond, and session backends that keep a framework's sessions in it:
+:mod:`sessiond_client.flask` (Flask), :mod:`sessiond_client.django` (Django),
+:mod:`sessiond_client.starlette` (Starlette and FastAPI), and :mod:`sessiond_client.aio` (an
+async client on httpx).
 
 This module and :mod:`sessiond_client.client` use the standard library only; importing them
-does not import Flask.
+imports no framework.
 """
 
 from .client import UNSET, Session, SessiondClient, SessionSummary, __version__, handle_for, new_sid
