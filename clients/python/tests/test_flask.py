@@ -95,6 +95,19 @@ def make_app(url: str, **options) -> Flask:
         session["counter"] = 1000
         return jsonify(ok=True)
 
+    @app.post("/set-kind")
+    def set_kind():
+        # A value Flask's session keeps in its tagged form: {" t": [...]}, {" b": ...}, {" u": ...}.
+        body = request.get_json()
+        time.sleep(body.get("sleep", 0))
+        value = {"tuple": (0,), "bytes": b"\x01", "uuid": uuid.UUID(int=7)}[body["kind"]]
+        session[body["key"]] = value
+        return jsonify(ok=True)
+
+    @app.get("/kind/<key>")
+    def kind(key):
+        return jsonify(type=type(session.get(key)).__name__, repr=repr(session.get(key)))
+
     @app.post("/not-json")
     def not_json():
         session["ids"] = {1, 2}  # a set: neither JSON nor one of Flask's tagged types
@@ -407,6 +420,35 @@ def test_concurrent_changes_of_different_nested_keys_are_merged(app_url, client)
     assert client.get(browser.sid).data == {"prefs": {"a": 1, "b": 2, "c": 3}}
     browser.post("/del-nested", {"key": "a"})
     assert client.get(browser.sid).data == {"prefs": {"b": 2, "c": 3}}
+
+
+def test_concurrent_changes_of_one_tagged_value_leave_one_of_them_whole(app_url, client):
+    # A tagged value is written whole, never merged member by member: two requests that turn a
+    # tuple into bytes and into a UUID at once leave one of the two, not an object with two tags.
+    browser = Browser(app_url)
+    browser.post("/set-kind", {"key": "v", "kind": "tuple"})
+    for _ in range(3):
+        run_together(
+            lambda: browser.post("/set-kind", {"key": "v", "kind": "bytes", "sleep": 0.2}),
+            lambda: browser.post("/set-kind", {"key": "v", "kind": "uuid", "sleep": 0.2}),
+        )
+        stored = client.get(browser.sid).data["v"]
+        assert stored in ({" b": "AQ=="}, {" u": uuid.UUID(int=7).hex}), stored
+        assert browser.get("/kind/v").json()["type"] in ("bytes", "UUID")
+        browser.post("/set-kind", {"key": "v", "kind": "tuple"})
+        assert client.get(browser.sid).data["v"] == {" t": [0]}
+
+
+def test_concurrent_tagged_values_of_different_keys_both_land(app_url, client):
+    browser = Browser(app_url)
+    browser.get("/count")
+    run_together(
+        lambda: browser.post("/set-kind", {"key": "a", "kind": "tuple", "sleep": 0.3}),
+        lambda: browser.post("/set-kind", {"key": "b", "kind": "uuid", "sleep": 0.3}),
+    )
+    assert client.get(browser.sid).data == {"counter": 1, "a": {" t": [0]}, "b": {" u": uuid.UUID(int=7).hex}}
+    assert browser.get("/kind/a").json() == {"type": "tuple", "repr": "(0,)"}
+    assert browser.get("/kind/b").json()["type"] == "UUID"
 
 
 def test_values_changed_in_place_are_saved(app_url, client):

@@ -34,8 +34,10 @@ What a request sends to Sessiond:
   patch), ``null`` for keys removed, ``permanent`` and ``subject`` when they changed, so two
   concurrent requests of one user that change different keys both keep their change. A change
   that a merge patch cannot say (storing ``None`` as a value, where merge patch means
-  "remove") is written with ``PUT`` and ``If-Match`` on the version read, re-applied to the
-  current state when another request wrote in between. A new session is created (``POST``)
+  "remove"), or not safely (a value in Flask's tagged form, an object that a merge patch would
+  merge with a concurrent write of the same key instead of replacing it) is written with
+  ``PUT`` and ``If-Match`` on the version read, re-applied to the current state when another
+  request wrote in between. A new session is created (``POST``)
   only once it holds data; an emptied one is deleted and its cookie removed.
 - :func:`rotate_session` (at login): ``POST /sessions/{sid}/rotate`` after the changes, and the
   cookie gets the new sid.
@@ -88,7 +90,8 @@ def _encode(value: Any) -> str:
 
 
 class _NotMergeable(Exception):
-    """A change that an RFC 7396 merge patch cannot express (a None to be stored)."""
+    """A change that an RFC 7396 merge patch cannot express (a None to be stored), or not
+    safely (a tagged value, which a concurrent write of the same key would merge into)."""
 
 
 def _has_null_member(value: Any) -> bool:
@@ -100,9 +103,16 @@ def _has_null_member(value: Any) -> bool:
 
 
 def _is_tagged(value: Any, tags: Mapping[str, Any]) -> bool:
-    """A tagged value (``{" t": [...]}``): one whole value, never merged member by member (a
-    merge with a concurrent change could leave an object that is no tag)."""
+    """A tagged value (``{" t": [...]}``): one whole value, never merged member by member."""
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in tags
+
+
+def _has_tagged_object(value: Any, tags: Mapping[str, Any]) -> bool:
+    """Whether a merge patch carrying ``value`` would merge a tagged object member by member
+    into what is there (objects merge; arrays and scalars replace whole)."""
+    if isinstance(value, dict):
+        return _is_tagged(value, tags) or any(_has_tagged_object(v, tags) for v in value.values())
+    return False
 
 
 def _merge_diff(old: Mapping[str, Any], new: Mapping[str, Any], tags: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,10 +132,15 @@ def _merge_diff(old: Mapping[str, Any], new: Mapping[str, Any], tags: Mapping[st
 
 def _member_patch(old: Any, new: Any, tags: Mapping[str, Any]) -> Any:
     """What a merge patch says for one member that changed from ``old`` to ``new``; None when
-    nothing is to be said (only the order of keys differs)."""
+    nothing is to be said (only the order of keys differs). _NotMergeable when a merge patch
+    cannot say it (a None to store), or not safely: a merge patch can only merge an object into
+    an object, never replace it, so a tagged value (``{" t": [...]}``) written while another
+    request writes the same key could end up as one object with both tags (neither value)."""
     if isinstance(new, dict) and isinstance(old, dict) and not _is_tagged(new, tags) and not _is_tagged(old, tags):
         return _merge_diff(old, new, tags) or None
-    if new is None or _has_null_member(new):
+    if new is None or _has_null_member(new) or _has_tagged_object(new, tags):
+        raise _NotMergeable()
+    if isinstance(new, dict) and _is_tagged(old, tags):
         raise _NotMergeable()
     return new
 
