@@ -40,7 +40,7 @@ public final class RESPParser {
         guard let raw else { return nil }
         let reply = raw.assumingMemoryBound(to: redisReply.self)
         defer { freeReplyObject(raw) }
-        return Self.convert(reply)
+        return try Self.convert(reply)
     }
 
     private func readerError() -> String {
@@ -48,7 +48,10 @@ public final class RESPParser {
         return String(cString: text)
     }
 
-    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
+    /// The reply as a `RESPValue`.
+    /// - Throws: `RedisClientError.protocolError` for a type this client does not speak (RESP3's
+    ///   maps, sets, doubles, booleans, pushes, or anything newer): never read as a null.
+    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) throws(RedisClientError) -> RESPValue {
         let value = reply.pointee
         switch value.type {
         case REDIS_REPLY_STRING:
@@ -63,15 +66,14 @@ public final class RESPParser {
             var elements: [RESPValue] = []
             elements.reserveCapacity(value.elements)
             for index in 0..<value.elements {
-                if let element = value.element?[index] {
-                    elements.append(convert(element))
-                } else {
-                    elements.append(.null)
-                }
+                guard let element = value.element?[index] else { throw .protocolError("an array reply with a missing element") }
+                elements.append(try convert(element))
             }
             return .array(elements)
-        default:
+        case REDIS_REPLY_NIL:
             return .null
+        default:
+            throw .protocolError("a reply of type \(value.type), which this client does not speak (RESP2 only; RESP3 or newer?)")
         }
     }
 

@@ -55,6 +55,18 @@ struct RESPParserTests {
         #expect(replies == [.bulkString(payload)])
     }
 
+    /// RESP3's types (a map, a set, a double, a boolean, a RESP3 null, a push, a big number,
+    /// verbatim text) are errors, never read as a null or anything else.
+    @Test(arguments: ["%1\r\n+a\r\n:1\r\n", "~1\r\n:1\r\n", ",1.5\r\n", "#t\r\n", "_\r\n", ">2\r\n+message\r\n+x\r\n", "(123\r\n", "=7\r\ntxt:abc\r\n", "*1\r\n#f\r\n"])
+    func aReplyTypeThisClientDoesNotSpeakIsAnError(reply: String) {
+        do {
+            let replies = try parseAll([Array(reply.utf8)])
+            Issue.record("\(reply.debugDescription) read as \(replies)")
+        } catch {
+            #expect((error as? RedisClientError)?.code == .protocolError)
+        }
+    }
+
     @Test func garbageIsAProtocolError() {
         for garbage in ["?what\r\n", "$abc\r\n"] {
             do {
