@@ -118,6 +118,11 @@ def make_app(url: str, **options) -> Flask:
         session["x"] = float("nan")  # Flask's cookie keeps it; strict JSON has no NaN
         return jsonify(ok=True)
 
+    @app.post("/big-int")
+    def big_int():
+        session["big"] = {"n": [2**63]}  # Flask's cookie keeps it; Sessiond keeps 64-bit integers
+        return jsonify(ok=True)
+
     return app
 
 
@@ -476,11 +481,13 @@ def test_a_value_that_cannot_be_stored_fails_the_request_and_stores_nothing(app_
     browser.get("/count")
     assert browser.post("/not-json").status == 500
     assert browser.post("/nan").status == 500
+    assert browser.post("/big-int").status == 500
     stored = client.get(browser.sid)
     assert stored.data == {"counter": 1} and stored.version == 1
     messages = [str(r.exc_info[1]) for r in caplog.records if r.exc_info]
     assert any("session['ids'] cannot be stored" in m for m in messages), messages
     assert any("session['x'] cannot be stored" in m for m in messages), messages
+    assert any("session['big'] cannot be stored" in m and "64 bits" in m for m in messages), messages
 
 
 # MARK: - Sessiond down

@@ -30,6 +30,8 @@ VALUES: dict[str, Any] = {
     "str": "café \u2615 \u0000",
     "int": 9007199254740993,
     "negative": -7,
+    "int64_max": 2**63 - 1,
+    "int64_min": -(2**63),
     "float": 0.1,
     "tiny": 1e-7,
     "true": True,

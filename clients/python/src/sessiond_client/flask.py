@@ -145,6 +145,22 @@ def _member_patch(old: Any, new: Any, tags: Mapping[str, Any]) -> Any:
     return new
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _check_integers(value: Any) -> None:
+    """ValueError for an integer Sessiond cannot keep exactly (it keeps signed 64-bit ones)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not _INT64[0] <= value <= _INT64[1]:
+            raise ValueError(f"{value} does not fit in 64 bits")
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_integers(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_integers(item)
+
+
 def _to_utc(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
@@ -347,6 +363,7 @@ class SessiondSessionInterface(SessionInterface):
             try:
                 stored[key] = self.dump_value(app, value)
                 texts[key] = _encode(stored[key])
+                _check_integers(stored[key])
             except (TypeError, ValueError, OverflowError) as error:
                 raise TypeError(
                     f"session[{key!r}] cannot be stored in Sessiond, which keeps strict JSON (Flask's tagged "
