@@ -21,6 +21,7 @@ import django
 django.setup()
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import AsyncClient, Client, override_settings
 from django.test.utils import setup_test_environment, teardown_test_environment
@@ -472,6 +473,18 @@ def test_a_save_does_not_send_an_unchanged_lifetime_over_a_concurrent_one(site, 
     other.save()
     stored = store.get(sid)
     assert stored.lifetime == 300 and stored.data == {"count": 1, "_session_expiry": 300, "x": 1}
+
+
+def test_an_expiry_above_sessionds_max_lifetime_is_a_configuration_error(own_sessiond, use):
+    server = own_sessiond("--max-lifetime", "60")
+    use(server, SESSION_COOKIE_AGE=120)
+    with pytest.raises(ImproperlyConfigured, match="max-lifetime"):
+        Client().get("/count")
+    client = Client()
+    response = post(client, "/expiry", {"value": 60})  # within it: fine
+    assert response.status_code == 200
+    with SessiondClient(server.url) as direct:
+        assert direct.get(sid_of(client)).lifetime == 60
 
 
 # MARK: - Async (Django 5)
