@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -125,7 +126,36 @@ func start(bin string, port int, args []string) (*Server, error) {
 }
 
 // Pause stops the process (SIGSTOP): it keeps its port and sessions but answers nothing.
-func (s *Server) Pause() { _ = s.cmd.Process.Signal(syscall.SIGSTOP) }
+// It returns once every thread has stopped (the signal alone returns before, and a thread
+// still running could answer one more request).
+func (s *Server) Pause() {
+	_ = s.cmd.Process.Signal(syscall.SIGSTOP)
+	tasks := fmt.Sprintf("/proc/%d/task", s.cmd.Process.Pid)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		entries, err := os.ReadDir(tasks)
+		if err != nil {
+			time.Sleep(200 * time.Millisecond)
+			return
+		}
+		stopped := len(entries) > 0
+		for _, e := range entries {
+			stat, err := os.ReadFile(filepath.Join(tasks, e.Name(), "stat"))
+			if err != nil {
+				continue
+			}
+			fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+			if len(fields) == 0 || (fields[0] != "T" && fields[0] != "t") {
+				stopped = false
+				break
+			}
+		}
+		if stopped {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
 
 // Resume continues a paused process.
 func (s *Server) Resume() { _ = s.cmd.Process.Signal(syscall.SIGCONT) }
