@@ -185,6 +185,30 @@ def test_storing_none_is_a_conditional_put_that_keeps_concurrent_changes(site, s
     assert store.get(sid).data == {"count": None, "other": 1, "gone": None, "third": 3, "x": 1, "y": None}
 
 
+class NotJSONSerializer:
+    def dumps(self, obj: Any) -> bytes:
+        return repr(obj).encode()
+
+    def loads(self, data: bytes) -> Any:
+        raise ValueError("not for reading")
+
+
+def test_values_without_a_json_form_and_serializers_that_do_not_write_json_are_refused(site, store):
+    session = SessionStore()
+    session["ratio"] = float("nan")  # Django's JSONSerializer writes NaN; Sessiond keeps JSON only
+    with pytest.raises(TypeError, match="ratio"):
+        session.save()
+    session = SessionStore()
+    session["when"] = object()
+    with pytest.raises(TypeError):
+        session.save()
+    with override_settings(SESSION_SERIALIZER="test_django.NotJSONSerializer"):
+        session = SessionStore()
+        session["a"] = 1
+        with pytest.raises(ImproperlyConfigured, match="JSON"):
+            session.save()
+
+
 def test_deleting_a_key_removes_it(site, store):
     client = Client()
     post(client, "/set", {"key": "a", "value": 1})

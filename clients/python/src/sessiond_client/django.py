@@ -61,6 +61,7 @@ from django.contrib.sessions.backends.base import CreateError, SessionBase, Upda
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
+from ._wire import NotMergeable, check_json, merge_diff, top_level_changes
 from .client import UNSET, Session, SessiondClient, Timeout, new_sid
 from .errors import (
     BadRequest,
@@ -145,46 +146,6 @@ def _fail_open() -> bool:
     return bool(getattr(settings, "SESSIOND_FAIL_OPEN", False))
 
 
-# MARK: - JSON and merge patches (as sessiond_client.flask computes them)
-
-
-def _encode(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
-class _NotMergeable(Exception):
-    """A change that an RFC 7396 merge patch cannot express (a None to be stored)."""
-
-
-def _has_null_member(value: Any) -> bool:
-    # A merge patch applies objects member by member (a null member removes); arrays and
-    # scalars replace whole, nulls inside them included.
-    if isinstance(value, dict):
-        return any(v is None or _has_null_member(v) for v in value.values())
-    return False
-
-
-def _merge_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """The merge patch that turns ``old`` into ``new`` (both JSON objects), or _NotMergeable."""
-    patch: dict[str, Any] = {}
-    for key in old:
-        if key not in new:
-            patch[key] = None
-    for key, value in new.items():
-        if key in old and _encode(old[key]) == _encode(value):
-            continue
-        previous = old.get(key)
-        if isinstance(value, dict) and isinstance(previous, dict):
-            inner = _merge_diff(previous, value)
-            if inner:  # empty when only the order of keys differs
-                patch[key] = inner
-        elif value is None or _has_null_member(value):
-            raise _NotMergeable(key)
-        else:
-            patch[key] = value
-    return patch
-
-
 # MARK: - The session store
 
 
@@ -259,13 +220,7 @@ class SessionStore(SessionBase):  # type: ignore[misc]
             ) from error
         if not isinstance(value, dict):
             raise ImproperlyConfigured("SESSION_SERIALIZER must write the session as a JSON object")
-        for key, item in value.items():
-            try:
-                _encode(item)
-            except ValueError as error:
-                raise TypeError(
-                    f"session[{key!r}] cannot be stored in Sessiond, which keeps JSON only: {error}"
-                ) from error
+        check_json(value)  # NaN or Infinity (which Django's JSONSerializer writes): TypeError naming the key
         return value
 
     def _from_json(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -417,8 +372,8 @@ class SessionStore(SessionBase):  # type: ignore[misc]
             if lifetime != self._server_lifetime or self._expires_at_a_date():
                 send_lifetime = lifetime
             try:
-                patch = _merge_diff(self._baseline, new)
-            except _NotMergeable:
+                patch = merge_diff(self._baseline, new)
+            except NotMergeable:
                 resource = self._replace_rebased(key, new, lifetime)
             else:
                 if patch or send_lifetime is not UNSET:
@@ -440,9 +395,7 @@ class SessionStore(SessionBase):  # type: ignore[misc]
         """PUT of this request's changes on top of the version read, with If-Match; when another
         request wrote in between, the same changes on top of the current state, again."""
         assert self._baseline is not None
-        old = self._baseline
-        changed = {k: v for k, v in new.items() if k not in old or _encode(old[k]) != _encode(v)}
-        removed: list[str] = [k for k in old if k not in new]
+        changed, removed = top_level_changes(self._baseline, new)
         base, version = self._server_data, self._version
         permanent, subject = self._permanent, self._subject
         for _ in range(CONFLICT_RETRIES + 1):
