@@ -9,6 +9,7 @@ public struct RedisClientError: Error, Hashable, Sendable, CustomStringConvertib
         case outOfMemory
         case serverError
         case handshake
+        case overloaded
     }
 
     /// The kind of failure.
@@ -33,6 +34,8 @@ public struct RedisClientError: Error, Hashable, Sendable, CustomStringConvertib
     public static let outOfMemory = RedisClientError(.outOfMemory, "hiredis could not allocate")
     /// The server answered with an error reply (`-ERR …`).
     public static func serverError(_ detail: String) -> RedisClientError { .init(.serverError, detail) }
+    /// Too many commands wait for a connection (the pool's bounded queue is full).
+    public static func overloaded(_ detail: String) -> RedisClientError { .init(.overloaded, detail) }
     /// AUTH, SELECT or PING on connect failed.
     public static func handshake(_ detail: String) -> RedisClientError { .init(.handshake, detail) }
 

@@ -17,11 +17,15 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var commandTimeout: TimeAmount
     /// Reconnection waits double from 50 ms up to this.
     public var maxBackoff: TimeAmount
+    /// Most commands in flight on one connection; more wait for room (and writability).
+    public var maxInFlightPerConnection: Int
+    /// Most commands of one event loop waiting for a connection; more fail at once.
+    public var maxWaitingPerLoop: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0,
         connectionsPerLoop: Int = 1, connectTimeout: TimeAmount = .seconds(1), commandTimeout: TimeAmount = .seconds(1),
-        maxBackoff: TimeAmount = .seconds(2)
+        maxBackoff: TimeAmount = .seconds(2), maxInFlightPerConnection: Int = 1024, maxWaitingPerLoop: Int = 4096
     ) {
         self.host = host
         self.port = port
@@ -32,6 +36,8 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.maxBackoff = maxBackoff
+        self.maxInFlightPerConnection = maxInFlightPerConnection
+        self.maxWaitingPerLoop = maxWaitingPerLoop
     }
 
     /// Reads `redis://[[user]:password@]host[:port][/db]` (user and password percent-decoded).

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import RedisClient
@@ -16,18 +17,19 @@ struct RedisConnectionHandlerTests {
         }
     }
 
-    private func makeChannel(timeout: TimeAmount = .seconds(1)) throws -> EmbeddedChannel {
+    private func makeChannel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(RESPCommandEncoder()))
-        try channel.pipeline.syncOperations.addHandler(RedisConnectionHandler(commandTimeout: timeout))
+        try channel.pipeline.syncOperations.addHandler(RedisConnectionHandler())
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
         return channel
     }
 
-    private func send(_ channel: EmbeddedChannel, _ command: RedisCommand) -> EventLoopFuture<RESPValue> {
+    /// Sends `command`, to be answered within `timeout` from now on the channel's clock.
+    private func send(_ channel: EmbeddedChannel, _ command: RedisCommand, timeout: TimeAmount = .seconds(1)) -> EventLoopFuture<RESPValue> {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        channel.write((command, promise), promise: nil)
+        channel.write(RedisRequest(command, deadline: channel.eventLoop.now + timeout, promise: promise), promise: nil)
         return promise.futureResult
     }
 
@@ -77,10 +79,10 @@ struct RedisConnectionHandlerTests {
     }
 
     @Test func aSlowReplyTimesOutAndClosesTheConnection() throws {
-        let channel = try makeChannel(timeout: .milliseconds(100))
-        let first = send(channel, RedisCommand("PING"))
+        let channel = try makeChannel()
+        let first = send(channel, RedisCommand("PING"), timeout: .milliseconds(100))
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(50))
-        let second = send(channel, RedisCommand("PING"))
+        let second = send(channel, RedisCommand("PING"), timeout: .milliseconds(100))
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(60))
         #expect(Self.code(of: { try first.wait() }) == .timeout)
         #expect(Self.code(of: { try second.wait() }) == .timeout)
@@ -88,14 +90,32 @@ struct RedisConnectionHandlerTests {
     }
 
     @Test func aReplyInTimeCancelsNothing() throws {
-        let channel = try makeChannel(timeout: .milliseconds(100))
-        let first = send(channel, RedisCommand("PING"))
+        let channel = try makeChannel()
+        let first = send(channel, RedisCommand("PING"), timeout: .milliseconds(100))
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(90))
         try channel.writeInbound(ByteBuffer(string: "+PONG\r\n"))
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
         #expect(try first.wait() == .simpleString("PONG"))
         #expect(channel.isActive)
         _ = try channel.finish()
+    }
+
+    @Test func eachCommandKeepsTheDeadlineItCameWith() throws {
+        // A command that already waited for a connection has less time left than a fresh one.
+        let channel = try makeChannel()
+        let late = send(channel, RedisCommand("PING"), timeout: .milliseconds(30))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(31))
+        #expect(Self.code(of: { try late.wait() }) == .timeout)
+    }
+
+    @Test func writabilityChangesReachThePool() throws {
+        let seen = NIOLockedValueBox<[Bool]>([])
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(RedisConnectionHandler(onWritabilityChange: { writable in
+            seen.withLockedValue { $0.append(writable) }
+        }))
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(seen.withLockedValue { $0 } == [channel.isWritable])
     }
 
     @Test func aProtocolErrorFailsEverythingAndCloses() throws {

@@ -14,12 +14,17 @@ public final class RedisConnection: Sendable {
     public var eventLoop: any EventLoop { channel.eventLoop }
     public var isActive: Bool { channel.isActive }
 
-    /// Sends `command`; the future succeeds with the reply, or fails with `RedisClientError`
-    /// (an error reply, a timeout, a closed connection).
-    public func send(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
+    /// Sends `command`, whose reply must be in by `deadline`; the future succeeds with the
+    /// reply, or fails with `RedisClientError` (an error reply, a timeout, a closed connection).
+    public func send(_ command: RedisCommand, deadline: NIODeadline) -> EventLoopFuture<RESPValue> {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        channel.write((command, promise), promise: nil)
+        send(command, deadline: deadline, promise: promise)
         return promise.futureResult
+    }
+
+    /// Sends `command`; `promise` completes with its reply or failure.
+    public func send(_ command: RedisCommand, deadline: NIODeadline, promise: EventLoopPromise<RESPValue>) {
+        channel.write(RedisRequest(command, deadline: deadline, promise: promise), promise: nil)
     }
 
     /// Closes the connection; pending commands fail with `.connectionClosed`.
@@ -30,10 +35,13 @@ public final class RedisConnection: Sendable {
     /// Connects on `eventLoop`, then AUTHs, SELECTs and PINGs (pipelined). Scripts need no
     /// loading: `RedisConnectionPool.evaluate` runs them by their SHA1, computed locally.
     ///
+    /// - Parameter onWritabilityChange: called on `eventLoop` when the channel's writability
+    ///   changes.
     /// - Returns: the connection. Fails with `.notConnected` when TCP fails or times out,
     ///   `.handshake` when Redis refuses AUTH, SELECT or PING (the connection is closed then).
-    public static func connect(_ configuration: RedisConfiguration, on eventLoop: any EventLoop) -> EventLoopFuture<RedisConnection> {
-        let commandTimeout = configuration.commandTimeout
+    public static func connect(
+        _ configuration: RedisConfiguration, on eventLoop: any EventLoop, onWritabilityChange: (@Sendable (Bool) -> Void)? = nil
+    ) -> EventLoopFuture<RedisConnection> {
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -42,7 +50,7 @@ public final class RedisConnection: Sendable {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
                     try pipeline.addHandler(MessageToByteHandler(RESPCommandEncoder()))
-                    try pipeline.addHandler(RedisConnectionHandler(commandTimeout: commandTimeout))
+                    try pipeline.addHandler(RedisConnectionHandler(onWritabilityChange: onWritabilityChange))
                 }
             }
         let target = "\(configuration.host):\(configuration.port)"
@@ -62,17 +70,18 @@ public final class RedisConnection: Sendable {
 
     private static func handshake(_ connection: RedisConnection, _ configuration: RedisConfiguration) -> EventLoopFuture<Void> {
         var steps: [EventLoopFuture<RESPValue>] = []
+        let deadline = connection.eventLoop.now + configuration.commandTimeout
         if let password = configuration.password {
             if let username = configuration.username {
-                steps.append(connection.send(RedisCommand("AUTH", username, password)))
+                steps.append(connection.send(RedisCommand("AUTH", username, password), deadline: deadline))
             } else {
-                steps.append(connection.send(RedisCommand("AUTH", password)))
+                steps.append(connection.send(RedisCommand("AUTH", password), deadline: deadline))
             }
         }
         if configuration.database != 0 {
-            steps.append(connection.send(RedisCommand("SELECT", String(configuration.database))))
+            steps.append(connection.send(RedisCommand("SELECT", String(configuration.database)), deadline: deadline))
         }
-        steps.append(connection.send(RedisCommand("PING")))
+        steps.append(connection.send(RedisCommand("PING"), deadline: deadline))
         return EventLoopFuture.whenAllSucceed(steps, on: connection.eventLoop)
             .map { _ in }
             .flatMapErrorThrowing { error in

@@ -38,30 +38,30 @@ public final class RedisConnectionPool: Service, Sendable {
     }
 
     /// Sends `command` on a connection of `eventLoop` (or of the group's first loop when
-    /// `eventLoop` is not in the group); the future completes on `eventLoop`.
+    /// `eventLoop` is not in the group); the future completes on `eventLoop`. The reply must be
+    /// in within the command timeout from now, however long the command waits for a connection.
     /// - Returns: the reply; fails with `RedisClientError`.
     public func send(_ command: RedisCommand, on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
-        onPool(for: eventLoop) { pool in
-            pool.connection().flatMap { $0.send(command) }
-        }
+        let deadline = eventLoop.now + configuration.commandTimeout
+        return onPool(for: eventLoop) { pool in pool.send(command, deadline: deadline) }
     }
 
     /// Runs script number `index` (of those given at init) with EVALSHA, falling back to EVAL
-    /// (which also caches it in Redis) when Redis does not have it (NOSCRIPT).
+    /// (which also caches it in Redis) when Redis does not have it (NOSCRIPT), within one
+    /// command timeout for both.
     public func evaluate(script index: Int, keys: [ByteBuffer], arguments: [ByteBuffer], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
-        let scripts = self.scripts
+        let script = scripts[index]
         let sha = scriptSHAs[index]
+        let deadline = eventLoop.now + configuration.commandTimeout
         return onPool(for: eventLoop) { pool in
-            pool.connection().flatMap { connection in
-                let tail = [ByteBuffer(string: String(keys.count))] + keys + arguments
-                return connection.send(RedisCommand([ByteBuffer(string: "EVALSHA"), ByteBuffer(string: sha)] + tail))
-                    .flatMapError { error in
-                        guard let clientError = error as? RedisClientError, clientError.detail.hasPrefix("NOSCRIPT") else {
-                            return connection.eventLoop.makeFailedFuture(error)
-                        }
-                        return connection.send(RedisCommand([ByteBuffer(string: "EVAL"), ByteBuffer(string: scripts[index])] + tail))
+            let tail = [ByteBuffer(string: String(keys.count))] + keys + arguments
+            return pool.send(RedisCommand([ByteBuffer(string: "EVALSHA"), ByteBuffer(string: sha)] + tail), deadline: deadline)
+                .flatMapError { error in
+                    guard let clientError = error as? RedisClientError, clientError.detail.hasPrefix("NOSCRIPT") else {
+                        return pool.eventLoop.makeFailedFuture(error)
                     }
-            }
+                    return pool.send(RedisCommand([ByteBuffer(string: "EVAL"), ByteBuffer(string: script)] + tail), deadline: deadline)
+                }
         }
     }
 

@@ -1,0 +1,144 @@
+import Logging
+import NIOCore
+
+/// The connections of one event loop, driven by a `RedisLoopPoolStateMachine`. All state is
+/// touched on that loop only, so a command from a request handler on the loop needs no lock and
+/// no thread hop; this type only turns the machine's actions into sockets, promises and timers,
+/// and logs the transitions an operator needs (Redis lost, Redis back).
+final class RedisLoopPool: @unchecked Sendable {
+    // @unchecked: every mutable property is confined to `eventLoop` (checked in debug builds).
+    private struct Waiting {
+        let command: RedisCommand
+        let deadline: NIODeadline
+        let promise: EventLoopPromise<RESPValue>
+    }
+
+    let eventLoop: any EventLoop
+    private let configuration: RedisConfiguration
+    private let logger: Logger
+    private var machine: RedisLoopPoolStateMachine
+    private var waiting: [RedisLoopPoolStateMachine.RequestID: Waiting] = [:]
+    private var connections: [Int: (attempt: UInt64, connection: RedisConnection)] = [:]
+    private var nextRequest: RedisLoopPoolStateMachine.RequestID = 0
+    private var tick: Scheduled<Void>?
+    private var failing = false
+    private var closed = false
+    /// Why the last attempt to connect failed, for the errors of the requests that wait in vain.
+    private var lastConnectError: (any Error)?
+
+    init(eventLoop: any EventLoop, configuration: RedisConfiguration, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.logger = logger
+        self.machine = RedisLoopPoolStateMachine(configuration: .init(
+            slots: configuration.connectionsPerLoop, maxInFlight: configuration.maxInFlightPerConnection,
+            maxQueued: configuration.maxWaitingPerLoop, maxBackoff: configuration.maxBackoff
+        ))
+    }
+
+    /// Sends `command`, to be answered by `deadline`. Must be called on `eventLoop`.
+    /// - Returns: the reply; fails with `RedisClientError`: `.timeout` past the deadline,
+    ///   `.notConnected` when Redis cannot be reached in time, `.overloaded` when too many
+    ///   requests wait, or the connection's own failures.
+    func send(_ command: RedisCommand, deadline: NIODeadline) -> EventLoopFuture<RESPValue> {
+        eventLoop.preconditionInEventLoop()
+        let promise = eventLoop.makePromise(of: RESPValue.self)
+        nextRequest &+= 1
+        let id = nextRequest
+        waiting[id] = Waiting(command: command, deadline: deadline, promise: promise)
+        run(machine.request(id, deadline: deadline, now: eventLoop.now))
+        return promise.futureResult
+    }
+
+    /// Closes every connection; waiting and later commands fail. Call on `eventLoop`.
+    func close() -> EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        closed = true
+        let open = connections.values.map(\.connection)
+        run(machine.shutdown())
+        return EventLoopFuture.andAllComplete(open.map { $0.close() }, on: eventLoop)
+    }
+
+    // MARK: - Actions
+
+    private func run(_ actions: [RedisLoopPoolStateMachine.Action]) {
+        for action in actions {
+            switch action {
+            case let .send(id, slot, attempt):
+                guard let request = waiting.removeValue(forKey: id) else { continue }
+                guard let (current, connection) = connections[slot], current == attempt else {
+                    request.promise.fail(RedisClientError.connectionClosed("the connection to Redis closed"))
+                    continue
+                }
+                connection.send(request.command, deadline: request.deadline, promise: request.promise)
+                request.promise.futureResult.whenComplete { _ in
+                    self.run(self.machine.completed(slot: slot, attempt: attempt, now: self.eventLoop.now))
+                }
+            case let .connect(slot, attempt):
+                connect(slot: slot, attempt: attempt)
+            case let .fail(ids, failure):
+                let error = self.error(for: failure)
+                for id in ids { waiting.removeValue(forKey: id)?.promise.fail(error) }
+            case let .scheduleTick(at):
+                tick?.cancel()
+                tick = eventLoop.scheduleTask(deadline: at) {
+                    self.tick = nil
+                    self.run(self.machine.tick(now: self.eventLoop.now))
+                }
+            case .closeAll:
+                tick?.cancel()
+                tick = nil
+                for (_, entry) in connections { _ = entry.connection.close() }
+            }
+        }
+    }
+
+    private func connect(slot: Int, attempt: UInt64) {
+        let loop = eventLoop
+        let onWritabilityChange: @Sendable (Bool) -> Void = { writable in
+            loop.assertInEventLoop()
+            self.run(self.machine.writabilityChanged(slot: slot, attempt: attempt, writable: writable, now: self.eventLoop.now))
+        }
+        RedisConnection.connect(configuration, on: eventLoop, onWritabilityChange: onWritabilityChange).whenComplete { result in
+            self.eventLoop.preconditionInEventLoop()
+            switch result {
+            case let .success(connection):
+                self.connections[slot] = (attempt, connection)
+                self.lastConnectError = nil
+                if self.failing {
+                    self.failing = false
+                    self.logger.notice("connected to Redis again", metadata: ["redis": "\(self.configuration.redactedURL)"])
+                }
+                connection.channel.closeFuture.whenComplete { _ in
+                    if let current = self.connections[slot], current.attempt == attempt { self.connections[slot] = nil }
+                    let before = self.machine.isFailing
+                    self.run(self.machine.connectionClosed(slot: slot, attempt: attempt, now: self.eventLoop.now))
+                    if !before && !self.closed {
+                        self.logger.warning("connection to Redis lost; reopening it when the next command comes", metadata: ["redis": "\(self.configuration.redactedURL)"])
+                    }
+                }
+                self.run(self.machine.connected(slot: slot, attempt: attempt, now: self.eventLoop.now))
+            case let .failure(error):
+                self.lastConnectError = error
+                if !self.failing {
+                    self.failing = true
+                    self.logger.error("cannot use Redis", metadata: ["redis": "\(self.configuration.redactedURL)", "error": "\(error)"])
+                }
+                self.run(self.machine.connectFailed(slot: slot, attempt: attempt, now: self.eventLoop.now))
+            }
+        }
+    }
+
+    private func error(for failure: RedisLoopPoolStateMachine.Failure) -> RedisClientError {
+        let target = "Redis at \(configuration.host):\(configuration.port)"
+        let why = lastConnectError.map { error in
+            " (last attempt: \((error as? RedisClientError)?.detail ?? "\(error)"))"
+        } ?? ""
+        switch failure {
+        case .timeout: return .timeout("no connection to \(target) came up in time\(why)")
+        case .notConnected: return .notConnected("\(target) is unreachable\(why); retrying")
+        case .overloaded: return .overloaded("too many commands wait for a connection to \(target)")
+        case .shutDown: return .notConnected("the Redis pool is closed")
+        }
+    }
+}
