@@ -310,7 +310,10 @@ func TestMiddlewareValues(t *testing.T) {
 		t.Fatalf("an unchanged value was written: v%d", s.Version)
 	}
 	// A null value, which a merge patch cannot store: written whole with If-Match.
-	s = do(func(s *sessiond.RequestSession) { _ = s.Set("gone", nil); _ = s.Set("obj", map[string]interface{}{"x": nil}) })
+	s = do(func(s *sessiond.RequestSession) {
+		_ = s.Set("gone", nil)
+		_ = s.Set("obj", map[string]interface{}{"x": nil})
+	})
 	if string(s.Data["gone"]) != "null" || string(s.Data["obj"]) != `{"x":null}` || string(s.Data["list"]) != "[1,null]" {
 		t.Fatalf("nulls: %s", mustJSON(s.Data))
 	}
@@ -458,4 +461,3 @@ func TestMiddlewareSessionGoneDuringRequest(t *testing.T) {
 		t.Fatalf("a logged-out session was brought back: %v", err)
 	}
 }
-
