@@ -188,3 +188,18 @@ func (s *Server) Output() string { return s.out.String() }
 
 // Terminate sends SIGTERM and returns at once (the process drains, then exits).
 func (s *Server) Terminate() { _ = s.cmd.Process.Signal(syscall.SIGTERM) }
+
+// Kill ends the process at once (SIGKILL) and waits for it.
+func (s *Server) Kill() {
+	_ = s.cmd.Process.Kill()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		done := s.done
+		s.mu.Unlock()
+		if done {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
