@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // jansson, the C JSON library (Debian: libjansson-dev). Only JSONDocument imports it.
@@ -48,6 +49,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // TLS for Redis connections (rediss://) on SwiftNIO SSL, apart from RedisClient so that
+        // the fuzzers, which build RedisClient, need no BoringSSL.
+        .target(
+            name: "RedisTLS",
+            dependencies: [
+                "RedisClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -113,6 +124,7 @@ let package = Package(
                 "SessionCore",
                 "RedisClient",
                 "RedisStore",
+                "RedisTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -157,6 +169,7 @@ let package = Package(
             dependencies: [
                 "RedisStore",
                 "RedisClient",
+                "RedisTLS",
                 "RedisTestSupport",
                 "SessionCore",
                 .product(name: "Logging", package: "swift-log"),
@@ -171,6 +184,7 @@ let package = Package(
                 "SessionCore",
                 "RedisStore",
                 "RedisClient",
+                "RedisTLS",
                 "RedisTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -10,6 +10,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var password: String?
     /// The database SELECTed on connect.
     public var database: Int
+    /// Whether connections use TLS (`rediss://`); the TLS settings themselves are the
+    /// `RedisChannelSecurity` given to the pool.
+    public var tls: Bool
     /// Connections each event loop keeps (commands are pipelined on them).
     public var connectionsPerLoop: Int
     public var connectTimeout: TimeAmount
@@ -32,6 +35,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.username = username
         self.password = password
         self.database = database
+        self.tls = false
         self.connectionsPerLoop = connectionsPerLoop
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
@@ -40,12 +44,21 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.maxWaitingPerLoop = maxWaitingPerLoop
     }
 
-    /// Reads `redis://[[user]:password@]host[:port][/db]` (user and password percent-decoded).
+    /// Reads `redis://[[user]:password@]host[:port][/db]` (user and password percent-decoded),
+    /// or `rediss://…` for TLS.
     /// - Returns: nil when the text is not such a URL (other schemes, bad port or database).
     public init?(url: String, base: RedisConfiguration = .init()) {
-        guard url.hasPrefix("redis://") else { return nil }
+        let scheme: String
+        if url.hasPrefix("redis://") {
+            scheme = "redis://"
+        } else if url.hasPrefix("rediss://") {
+            scheme = "rediss://"
+        } else {
+            return nil
+        }
         self = base
-        var rest = Substring(url.dropFirst("redis://".count))
+        tls = scheme == "rediss://"
+        var rest = Substring(url.dropFirst(scheme.count))
         if let at = rest.lastIndex(of: "@") {
             let credentials = rest[..<at]
             rest = rest[rest.index(after: at)...]
@@ -92,7 +105,7 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var redactedURL: String {
         let user = username.map { "\($0):***@" } ?? (password == nil ? "" : ":***@")
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        return "redis://\(user)\(shownHost):\(port)/\(database)"
+        return "\(tls ? "rediss" : "redis")://\(user)\(shownHost):\(port)/\(database)"
     }
 
     private static func percentDecoded(_ text: Substring) -> String? {

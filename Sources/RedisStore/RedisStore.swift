@@ -21,10 +21,11 @@ public final class RedisStore: SessionStore {
     private let index: RedisSubjectIndex
 
     public convenience init(
-        configuration: RedisConfiguration, prefix: String = "sessiond:", policy: LifetimePolicy,
-        group: any EventLoopGroup, logger: Logger
+        configuration: RedisConfiguration, security: (any RedisChannelSecurity)? = nil, prefix: String = "sessiond:",
+        policy: LifetimePolicy, group: any EventLoopGroup, logger: Logger
     ) {
-        self.init(pool: Self.makePool(configuration: configuration, group: group, logger: logger), prefix: prefix, policy: policy)
+        let pool = Self.makePool(configuration: configuration, security: security, group: group, logger: logger)
+        self.init(pool: pool, prefix: prefix, policy: policy)
     }
 
     /// A store on an existing pool (made by `makePool`), so that several key spaces (one per
@@ -37,8 +38,11 @@ public final class RedisStore: SessionStore {
     }
 
     /// A connection pool that loads the store's scripts.
-    public static func makePool(configuration: RedisConfiguration, group: any EventLoopGroup, logger: Logger) -> RedisConnectionPool {
-        RedisConnectionPool(configuration: configuration, group: group, scripts: RedisScripts.all, logger: logger)
+    /// - Parameter security: TLS for `rediss://`, or nil for plain TCP.
+    public static func makePool(
+        configuration: RedisConfiguration, security: (any RedisChannelSecurity)? = nil, group: any EventLoopGroup, logger: Logger
+    ) -> RedisConnectionPool {
+        RedisConnectionPool(configuration: configuration, group: group, scripts: RedisScripts.all, security: security, logger: logger)
     }
 
     /// The Redis key of a session: the prefix and the session's handle.

@@ -5,6 +5,7 @@ import NIOPosix
 import ServiceLifecycle
 import RedisClient
 import RedisStore
+import RedisTLS
 import SessionCore
 import SessiondAPI
 import HTTPTransport
@@ -25,6 +26,22 @@ public struct Sessiond: Sendable {
     /// Why `sessiond` refuses to start.
     public struct StartError: Error, CustomStringConvertible, Sendable {
         public let description: String
+    }
+
+    /// The TLS of Redis connections for a `rediss://` URL (its files read now), or nil.
+    /// - Throws: `StartError` saying which file cannot be used and why.
+    static func redisSecurity(_ configuration: SessiondConfiguration, logger: Logger) throws -> RedisTLS? {
+        guard let settings = configuration.redisTLS else { return nil }
+        if settings.insecure {
+            logger.warning(
+                "TLS to Redis without certificate verification (--redis-tls-insecure true): anyone between sessiond and Redis can read and change sessions; do not run this in production"
+            )
+        }
+        do {
+            return try RedisTLS(settings)
+        } catch {
+            throw StartError(description: error.description)
+        }
     }
 
     /// Reads the API keys file, and refuses to serve without keys beyond loopback unless
@@ -79,7 +96,10 @@ public struct Sessiond: Sendable {
                 storeServices.append(memory)
             }
         case .redis:
-            let pool = RedisStore.makePool(configuration: configuration.redis, group: group, logger: Logger(label: "sessiond.redis"))
+            let security = try Self.redisSecurity(configuration, logger: logger)
+            let pool = RedisStore.makePool(
+                configuration: configuration.redis, security: security, group: group, logger: Logger(label: "sessiond.redis")
+            )
             for namespace in namespaces {
                 let prefix = namespace.isEmpty ? configuration.redisPrefix : configuration.redisPrefix + namespace + ":"
                 stores[namespace] = RedisStore(pool: pool, prefix: prefix, policy: configuration.lifetimes)

@@ -35,6 +35,10 @@ struct SessiondCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.redisPrefix.help)) var redisPrefix: String?
     @Option(help: ArgumentHelp(Setting.redisConnections.help)) var redisConnections: String?
     @Option(help: ArgumentHelp(Setting.redisTimeout.help)) var redisTimeout: String?
+    @Option(name: .customLong("redis-tls-ca-file"), help: ArgumentHelp(Setting.redisTLSCAFile.help)) var redisTLSCAFile: String?
+    @Option(name: .customLong("redis-tls-cert-file"), help: ArgumentHelp(Setting.redisTLSCertFile.help)) var redisTLSCertFile: String?
+    @Option(name: .customLong("redis-tls-key-file"), help: ArgumentHelp(Setting.redisTLSKeyFile.help)) var redisTLSKeyFile: String?
+    @Option(name: .customLong("redis-tls-insecure"), help: ArgumentHelp(Setting.redisTLSInsecure.help)) var redisTLSInsecure: String?
     @Option(help: ArgumentHelp(Setting.lifetime.help)) var lifetime: String?
     @Option(help: ArgumentHelp(Setting.permanentLifetime.help)) var permanentLifetime: String?
     @Option(help: ArgumentHelp(Setting.absoluteLifetime.help)) var absoluteLifetime: String?
@@ -59,7 +63,9 @@ struct SessiondCommand: AsyncParsableCommand {
     private var flags: [Setting: String] {
         let given: [(Setting, String?)] = [
             (.host, host), (.port, port), (.store, store), (.redisURL, redisUrl), (.redisPrefix, redisPrefix),
-            (.redisConnections, redisConnections), (.redisTimeout, redisTimeout), (.lifetime, lifetime),
+            (.redisConnections, redisConnections), (.redisTimeout, redisTimeout), (.redisTLSCAFile, redisTLSCAFile),
+            (.redisTLSCertFile, redisTLSCertFile), (.redisTLSKeyFile, redisTLSKeyFile), (.redisTLSInsecure, redisTLSInsecure),
+            (.lifetime, lifetime),
             (.permanentLifetime, permanentLifetime), (.absoluteLifetime, absoluteLifetime), (.maxLifetime, maxLifetime),
             (.maxBodyBytes, maxBodyBytes), (.maxDataDepth, maxDataDepth), (.idleTimeout, idleTimeout),
             (.sweepInterval, sweepInterval), (.threads, threads), (.logLevel, logLevel), (.logFormat, logFormat),

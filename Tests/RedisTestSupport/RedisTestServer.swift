@@ -13,6 +13,9 @@ public final class RedisTestServer: @unchecked Sendable {
     public let port: Int
     /// Extra redis-server arguments (e.g. `--requirepass`).
     public let extraArguments: [String]
+    /// The certificates of a TLS-only server, or nil for plain TCP.
+    public let certificates: TestCertificates?
+    private let requireClientCertificates: Bool
     private var process: Process?
 
     public struct StartError: Error, CustomStringConvertible {
@@ -22,28 +25,48 @@ public final class RedisTestServer: @unchecked Sendable {
     /// One server shared by every test of this process, stopped at exit.
     public static let shared: RedisTestServer = {
         do {
-            let server = try RedisTestServer()
-            sharedForExit = server
-            atexit { RedisTestServer.sharedForExit?.signal(SIGKILL, wait: false) }
-            return server
+            return try RedisTestServer().killedAtExit()
         } catch {
             fatalError("cannot start redis-server for the tests: \(error)")
         }
     }()
-    nonisolated(unsafe) private static var sharedForExit: RedisTestServer?
+    nonisolated(unsafe) private static var killAtExit: [RedisTestServer] = []
+
+    /// Kills this server when the test process exits (for servers shared by many tests, which
+    /// are never deinitialised). Call from one thread at a time (static initialisers are).
+    public func killedAtExit() -> RedisTestServer {
+        if Self.killAtExit.isEmpty {
+            atexit { for server in RedisTestServer.killAtExit { server.signal(SIGKILL, wait: false) } }
+        }
+        Self.killAtExit.append(self)
+        return self
+    }
 
     /// Starts a new server on a free port and waits until it accepts connections.
     /// - Throws: `StartError` when redis-server is missing or does not come up within 5 s.
     public init(arguments: [String] = []) throws {
         port = try Self.freePort()
         extraArguments = arguments
+        certificates = nil
+        requireClientCertificates = false
+        try start()
+    }
+
+    /// Starts a server that speaks TLS only, with `certificates`' server certificate.
+    /// - Parameter requireClientCertificates: true to refuse clients without a certificate of
+    ///   the test CA (mutual TLS).
+    public init(tls certificates: TestCertificates, requireClientCertificates: Bool = false, arguments: [String] = []) throws {
+        port = try Self.freePort()
+        extraArguments = arguments
+        self.certificates = certificates
+        self.requireClientCertificates = requireClientCertificates
         try start()
     }
 
     deinit { signal(SIGKILL, wait: false) }
 
-    /// The URL for `RedisConfiguration(url:)`.
-    public var url: String { "redis://127.0.0.1:\(port)/0" }
+    /// The URL for `RedisConfiguration(url:)`: `rediss://` for a TLS server.
+    public var url: String { "\(certificates == nil ? "redis" : "rediss")://127.0.0.1:\(port)/0" }
 
     /// Starts the server (again) on the same port.
     public func start() throws {
@@ -52,9 +75,10 @@ public final class RedisTestServer: @unchecked Sendable {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--enable-debug-command", "yes", "--loglevel", "warning",
+        let listening = certificates?.redisArguments(port: port, requireClientCertificates: requireClientCertificates)
+            ?? ["--port", String(port)]
+        process.arguments = listening + [
+            "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "yes", "--loglevel", "warning",
         ] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

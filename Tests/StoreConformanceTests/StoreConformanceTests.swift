@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import RedisClient
 import RedisStore
+import RedisTLS
 import RedisTestSupport
 import SessionCore
 import Testing
@@ -12,6 +13,8 @@ import Testing
 enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
     case redis
+    /// Redis over TLS (`rediss://`), verified against a test CA.
+    case redisTLS = "redis-tls"
 
     var testDescription: String { rawValue }
 
@@ -27,8 +30,31 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
                 configuration: configuration, prefix: "conformance:\(SessionID.random()):", policy: policy,
                 group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.redis")
             )
+        case .redisTLS:
+            let (server, certificates) = Self.sharedTLS
+            var configuration = RedisConfiguration(url: server.url) ?? RedisConfiguration()
+            configuration.commandTimeout = .seconds(5)
+            do {
+                let security = try RedisTLS(.init(caFile: certificates.caFile))
+                return RedisStore(
+                    configuration: configuration, security: security, prefix: "conformance:\(SessionID.random()):", policy: policy,
+                    group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.redis-tls")
+                )
+            } catch {
+                fatalError("cannot set up TLS for the conformance tests: \(error)")
+            }
         }
     }
+
+    /// One TLS redis-server (and its certificates) for every test of this process.
+    private static let sharedTLS: (RedisTestServer, TestCertificates) = {
+        do {
+            let certificates = try TestCertificates()
+            return (try RedisTestServer(tls: certificates).killedAtExit(), certificates)
+        } catch {
+            fatalError("cannot start a TLS redis-server for the tests: \(error)")
+        }
+    }()
 }
 
 @Suite("Store conformance")

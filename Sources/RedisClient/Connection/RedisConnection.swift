@@ -35,18 +35,23 @@ public final class RedisConnection: Sendable {
     /// Connects on `eventLoop`, then AUTHs, SELECTs and PINGs (pipelined). Scripts need no
     /// loading: `RedisConnectionPool.evaluate` runs them by their SHA1, computed locally.
     ///
-    /// - Parameter onWritabilityChange: called on `eventLoop` when the channel's writability
-    ///   changes.
+    /// - Parameters:
+    ///   - security: secures the channel first (TLS), or nil for plain TCP.
+    ///   - onWritabilityChange: called on `eventLoop` when the channel's writability changes.
     /// - Returns: the connection. Fails with `.notConnected` when TCP fails or times out,
-    ///   `.handshake` when Redis refuses AUTH, SELECT or PING (the connection is closed then).
+    ///   `.handshake` when the TLS handshake fails or Redis refuses AUTH, SELECT or PING (the
+    ///   connection is closed then).
     public static func connect(
-        _ configuration: RedisConfiguration, on eventLoop: any EventLoop, onWritabilityChange: (@Sendable (Bool) -> Void)? = nil
+        _ configuration: RedisConfiguration, security: (any RedisChannelSecurity)? = nil, on eventLoop: any EventLoop,
+        onWritabilityChange: (@Sendable (Bool) -> Void)? = nil
     ) -> EventLoopFuture<RedisConnection> {
+        let host = configuration.host
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try security?.secure(channel, host: host)
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
                     try pipeline.addHandler(MessageToByteHandler(RESPCommandEncoder()))
@@ -85,8 +90,17 @@ public final class RedisConnection: Sendable {
         return EventLoopFuture.whenAllSucceed(steps, on: connection.eventLoop)
             .map { _ in }
             .flatMapErrorThrowing { error in
-                if let clientError = error as? RedisClientError, clientError.code == .serverError {
+                guard let clientError = error as? RedisClientError else { throw error }
+                if clientError.code == .serverError {
                     throw RedisClientError.handshake("Redis refused the connection set-up: \(clientError.detail)")
+                }
+                if configuration.tls && clientError.detail.contains("handshakeFailed") {
+                    throw RedisClientError.handshake(
+                        "the TLS handshake with Redis failed (does --redis-tls-ca-file name the CA of Redis's certificate, is the certificate for this host name, does Redis require a client certificate?): \(clientError.detail)"
+                    )
+                }
+                if !configuration.tls && clientError.code == .protocolError {
+                    throw RedisClientError.handshake("Redis's answer is not RESP (does it speak TLS only? then use a rediss:// URL): \(clientError.detail)")
                 }
                 throw error
             }

@@ -20,7 +20,11 @@ public final class RedisConnectionPool: Service, Sendable {
 
     /// - Parameters:
     ///   - scripts: the Lua scripts `evaluate` runs (by SHA1; sent whole when Redis lacks one).
-    public init(configuration: RedisConfiguration, group: any EventLoopGroup, scripts: [String] = [], logger: Logger) {
+    ///   - security: secures each connection (TLS for `rediss://`), or nil for plain TCP.
+    public init(
+        configuration: RedisConfiguration, group: any EventLoopGroup, scripts: [String] = [],
+        security: (any RedisChannelSecurity)? = nil, logger: Logger
+    ) {
         self.configuration = configuration
         self.scripts = scripts
         self.scriptSHAs = scripts.map { script in
@@ -31,7 +35,7 @@ public final class RedisConnectionPool: Service, Sendable {
         }
         var ordered: [RedisLoopPool] = []
         for loop in group.makeIterator() {
-            ordered.append(RedisLoopPool(eventLoop: loop, configuration: configuration, logger: logger))
+            ordered.append(RedisLoopPool(eventLoop: loop, configuration: configuration, security: security, logger: logger))
         }
         self.ordered = ordered
         self.pools = Dictionary(uniqueKeysWithValues: ordered.map { (ObjectIdentifier($0.eventLoop), $0) })

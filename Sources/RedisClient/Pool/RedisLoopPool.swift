@@ -15,6 +15,7 @@ final class RedisLoopPool: @unchecked Sendable {
 
     let eventLoop: any EventLoop
     private let configuration: RedisConfiguration
+    private let security: (any RedisChannelSecurity)?
     private let logger: Logger
     private var machine: RedisLoopPoolStateMachine
     private var waiting: [RedisLoopPoolStateMachine.RequestID: Waiting] = [:]
@@ -26,9 +27,10 @@ final class RedisLoopPool: @unchecked Sendable {
     /// Why the last attempt to connect failed, for the errors of the requests that wait in vain.
     private var lastConnectError: (any Error)?
 
-    init(eventLoop: any EventLoop, configuration: RedisConfiguration, logger: Logger) {
+    init(eventLoop: any EventLoop, configuration: RedisConfiguration, security: (any RedisChannelSecurity)?, logger: Logger) {
         self.eventLoop = eventLoop
         self.configuration = configuration
+        self.security = security
         self.logger = logger
         self.machine = RedisLoopPoolStateMachine(configuration: .init(
             slots: configuration.connectionsPerLoop, maxInFlight: configuration.maxInFlightPerConnection,
@@ -99,7 +101,7 @@ final class RedisLoopPool: @unchecked Sendable {
             loop.assertInEventLoop()
             self.run(self.machine.writabilityChanged(slot: slot, attempt: attempt, writable: writable, now: self.eventLoop.now))
         }
-        RedisConnection.connect(configuration, on: eventLoop, onWritabilityChange: onWritabilityChange).whenComplete { result in
+        RedisConnection.connect(configuration, security: security, on: eventLoop, onWritabilityChange: onWritabilityChange).whenComplete { result in
             self.eventLoop.preconditionInEventLoop()
             switch result {
             case let .success(connection):

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import RedisClient
+import RedisTLS
 import SessionCore
 import SessiondAPI
 
@@ -18,6 +19,8 @@ public struct SessiondConfiguration: Sendable {
     public var redis: RedisConfiguration
     /// Prefix of every session key in Redis.
     public var redisPrefix: String
+    /// TLS settings for a `rediss://` URL; nil for plain TCP.
+    public var redisTLS: RedisTLS.Settings?
     public var lifetimes: LifetimePolicy
     public var limits: RequestLimits
     public var idleTimeout: TimeAmount
@@ -52,7 +55,20 @@ public struct SessiondConfiguration: Sendable {
     ) throws(ConfigurationError) -> SessiondConfiguration {
         let reader = SettingReader(flags: flags, environment: environment)
         let store: StoreKind = try reader.value(.store, expected: "memory or redis") { StoreKind(rawValue: $0) }
-        var redis = try reader.value(.redisURL, expected: "redis://[user:password@]host[:port][/db]") { RedisConfiguration(url: $0) }
+        var redis = try reader.value(.redisURL, expected: "redis://[user:password@]host[:port][/db], or rediss:// for TLS") {
+            RedisConfiguration(url: $0)
+        }
+        let tlsFile = "a file path, with a rediss:// URL"
+        let requiresTLS: (String) -> String? = { redis.tls && !$0.isEmpty ? $0 : nil }
+        let caFile = try reader.optionalValue(.redisTLSCAFile, expected: tlsFile, requiresTLS)
+        let certificateFile = try reader.optionalValue(.redisTLSCertFile, expected: tlsFile, requiresTLS)
+        let keyFile = try reader.optionalValue(.redisTLSKeyFile, expected: tlsFile, requiresTLS)
+        let insecure = try reader.value(.redisTLSInsecure, expected: "true or false (true only with a rediss:// URL)") { text in
+            parseBool(text).flatMap { $0 && !redis.tls ? nil : $0 }
+        }
+        let redisTLS = redis.tls
+            ? RedisTLS.Settings(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile, insecure: insecure)
+            : nil
         redis.connectionsPerLoop = try reader.value(.redisConnections, expected: "a whole number from 1 to 64") {
             Int($0).flatMap { (1...64).contains($0) ? $0 : nil }
         }
@@ -96,7 +112,7 @@ public struct SessiondConfiguration: Sendable {
         let shutdownGrace = try reader.value(.shutdownGrace, expected: duration, DurationText.milliseconds)
 
         return SessiondConfiguration(
-            host: host, port: port, store: store, redis: redis, redisPrefix: redisPrefix,
+            host: host, port: port, store: store, redis: redis, redisPrefix: redisPrefix, redisTLS: redisTLS,
             lifetimes: LifetimePolicy(permanent: permanent, standard: standard, absolute: absolute ?? nil, maxOwn: maxOwn),
             limits: RequestLimits(maxBodyBytes: maxBody, maxDataDepth: maxDepth),
             idleTimeout: .milliseconds(idle), sweepInterval: .milliseconds(sweep),

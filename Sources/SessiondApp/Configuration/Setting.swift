@@ -8,6 +8,10 @@ public enum Setting: String, CaseIterable, Sendable {
     case redisPrefix = "redis-prefix"
     case redisConnections = "redis-connections"
     case redisTimeout = "redis-timeout"
+    case redisTLSCAFile = "redis-tls-ca-file"
+    case redisTLSCertFile = "redis-tls-cert-file"
+    case redisTLSKeyFile = "redis-tls-key-file"
+    case redisTLSInsecure = "redis-tls-insecure"
     case lifetime
     case permanentLifetime = "permanent-lifetime"
     case absoluteLifetime = "absolute-lifetime"
@@ -47,6 +51,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .redisPrefix: return "sessiond:"
         case .redisConnections: return "1"
         case .redisTimeout: return "1s"
+        case .redisTLSCAFile: return nil
+        case .redisTLSCertFile: return nil
+        case .redisTLSKeyFile: return nil
+        case .redisTLSInsecure: return "false"
         case .lifetime: return "1d"
         case .permanentLifetime: return "31d"
         case .absoluteLifetime: return nil
@@ -79,6 +87,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .redisPrefix: return "With --store redis: prefix of every session key."
         case .redisConnections: return "With --store redis: connections per event loop (commands are pipelined on them)."
         case .redisTimeout: return "With --store redis: how long a command may wait for Redis before the request gets 503 (e.g. 500ms, 1s)."
+        case .redisTLSCAFile: return "With a rediss:// URL: PEM file of the CA certificates to trust instead of the system's."
+        case .redisTLSCertFile: return "With a rediss:// URL: PEM file of a client certificate, for Redis servers that require mutual TLS."
+        case .redisTLSKeyFile: return "With a rediss:// URL: PEM file of the client certificate's private key."
+        case .redisTLSInsecure: return "With a rediss:// URL: true skips every check of Redis's certificate (never in production; logged as a warning)."
         case .lifetime: return "Idle lifetime of sessions that are not permanent (seconds, or 90s, 30m, 12h, 1d; at most 36500d)."
         case .permanentLifetime: return "Idle lifetime of permanent sessions."
         case .absoluteLifetime: return "Cap on any session's life counted from its creation, whatever its activity (off by default)."
@@ -113,6 +125,7 @@ extension Setting {
         switch self {
         case .threads: return "one per core"
         case .maxLifetime: return "the permanent lifetime"
+        case .redisTLSCAFile: return "the system's trust store"
         default: return "off"
         }
     }
