@@ -318,7 +318,22 @@ public final class RedisStore: SessionStore {
         if let storeError = error as? SessionStoreError { return storeError }
         guard let clientError = error as? RedisClientError else { return .unavailable("\(error)") }
         if clientError.code == .timeout { return .timeout(clientError.detail) }
+        if clientError.code == .serverError { return refusal(clientError.detail) }
         return .unavailable(clientError.description)
+    }
+
+    /// An error reply of Redis as a refusal, named by its error code (the reply's first word).
+    static func refusal(_ reply: String) -> SessionStoreError {
+        switch reply.prefix { $0 != " " } {
+        case "OOM":
+            return .refused(.outOfMemory, "Redis is out of memory (maxmemory reached; with the noeviction policy it refuses writes until memory is freed or maxmemory raised): \(reply)")
+        case "READONLY":
+            return .refused(.readOnly, "Redis answered as a read-only replica (a failover moved the master?): \(reply)")
+        case "NOPERM", "NOAUTH", "WRONGPASS":
+            return .refused(.noPermission, "Redis refused the command to this user (check its ACL: it needs the session commands and EVALSHA/EVAL): \(reply)")
+        default:
+            return .refused(.other, "Redis refused the command: \(reply)")
+        }
     }
 
     static func unexpected(_ reply: RESPValue, _ command: String) -> SessionStoreError {

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import SessionCore
+import Synchronization
 
 /// The whole API as a function from request to response, independent of sockets: the channel
 /// handler feeds it complete requests, tests can call it directly.
@@ -154,6 +155,28 @@ public struct Application: Sendable {
         )
     }
 
+    /// When a refusal was last logged (ms since the epoch): once per 10 s at most, so that a full
+    /// Redis says so at error level without a line per request.
+    private static let lastRefusalLog = Atomic<Int64>(0)
+
+    /// The problem detail of a store that refused a command; logs the reason at error level (at
+    /// most every 10 s).
+    static func refusalDetail(_ error: SessionStoreError, route: Route, logger: Logger) -> String {
+        let now = SystemClock().now().millisecondsSinceEpoch
+        let last = lastRefusalLog.load(ordering: .relaxed)
+        if now - last >= 10_000, lastRefusalLog.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged {
+            logger.error("the session store refused a command; nothing was written", metadata: [
+                "route": "\(route)", "reason": "\(error.refusal?.rawValue ?? "other")", "error": "\(error.detail)",
+            ])
+        }
+        switch error.refusal {
+        case .outOfMemory: return "the session store is out of memory and refuses writes; nothing was written; retry later"
+        case .readOnly: return "the session store is a read-only replica right now (a failover is under way?); nothing was written; retry shortly"
+        case .noPermission: return "the session store refused the command to sessiond's user; nothing was written (the server log says which)"
+        case .other, nil: return "the session store refused the command; nothing was written (the server log says why)"
+        }
+    }
+
     /// The one place where failures become HTTP.
     static func response(for error: any Error, route: Route, logger: Logger) -> Response {
         if let problem = error as? Problem { return problem.response }
@@ -165,9 +188,12 @@ public struct Application: Sendable {
                 // Debug only: the pool logs once when the store is lost and once when it is back, and
                 // the access log shows every 503; a line per request would flood the log in an outage.
                 logger.debug("session store unavailable", metadata: ["route": "\(route)", "error": "\(storeError)"])
-                let detail = storeError.code == .contended
-                    ? "the session kept changing while sessiond worked on it; retry shortly"
-                    : "the session store did not answer; retry shortly"
+                let detail: String
+                switch storeError.code {
+                case .contended: detail = "the session kept changing while sessiond worked on it; retry shortly"
+                case .refused: detail = refusalDetail(storeError, route: route, logger: logger)
+                default: detail = "the session store did not answer; retry shortly"
+                }
                 return Problem(.storeUnavailable, detail: detail, headers: ["Retry-After": "1"]).response
             }
         }

@@ -135,3 +135,51 @@ def check_outage_and_recovery(state, redis_port, port, sid):
         assert time.monotonic() < deadline, "sessiond did not recover"
         time.sleep(0.1)
     time.sleep(0.5)
+
+
+def test_a_full_redis_is_named_out_of_memory_and_reads_keep_working(tmp_path):
+    """Redis at maxmemory with noeviction refuses writes (OOM): the answer is 503 whose detail
+    says out of memory, the log says so once at error level (not once per request), the metric
+    counts it, and reads go on."""
+    redis_port, port = free_port(), free_port()
+    redis = subprocess.Popen([REDIS, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                              "--maxmemory", "2mb", "--maxmemory-policy", "noeviction"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(redis_port)
+    log = open(tmp_path / "sessiond.log", "w")
+    sessiond = subprocess.Popen([BIN, "--port", str(port), "--store", "redis", "--redis-url", f"redis://127.0.0.1:{redis_port}/0",
+                                 "--metrics-auth", "none", "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port)
+        status, _, body = call(port, "POST", "/sessions", {"data": {"first": True}})
+        assert status == 201
+        first = json.loads(body)["sid"]
+        filler = "x" * 4000
+        refused = None
+        for _ in range(2000):
+            status, headers, body = call(port, "POST", "/sessions", {"data": {"filler": filler}})
+            if status != 201:
+                refused = (status, headers, json.loads(body))
+                break
+        assert refused is not None, "Redis never filled up"
+        status, headers, problem = refused
+        assert status == 503 and headers.get("Retry-After") == "1", refused
+        assert problem["type"].endswith("/store-unavailable")
+        assert "out of memory" in problem["detail"], problem
+        for _ in range(20):
+            assert call(port, "POST", "/sessions", {"data": {"filler": filler}})[0] == 503
+        status, _, body = call(port, "GET", f"/sessions/{first}")
+        assert status == 200 and json.loads(body)["data"] == {"first": True}
+        metrics = call(port, "GET", "/metrics")[2].decode()
+        oom = [line for line in metrics.splitlines() if line.startswith("sessiond_store_refusals_total") and 'reason="oom"' in line]
+        assert oom and float(oom[0].split()[-1]) >= 21, oom
+        log.flush()
+        text = (tmp_path / "sessiond.log").read_text()
+        assert text.count("refused a command") == 1, text[-3000:]
+        assert "reason=oom" in text and "out of memory" in text
+    finally:
+        sessiond.kill()
+        redis.kill()
+        sessiond.wait()
+        redis.wait()
+        log.close()

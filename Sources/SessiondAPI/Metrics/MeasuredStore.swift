@@ -21,6 +21,7 @@ package struct MeasuredStore: SessionStore {
             if case let .failure(error) = result, let storeError = error as? SessionStoreError, storeError.isTransient,
                storeError.code != .contended {
                 answered = false
+                if let refusal = storeError.refusal { metrics.recordRefusal(refusal) }
             }
             metrics.recordStore(operation, duration: ContinuousClock.now - started, answered: answered)
         }

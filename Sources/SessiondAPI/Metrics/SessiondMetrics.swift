@@ -1,6 +1,7 @@
 import HTTPTransport
 import NIOHTTP1
 import Prometheus
+import SessionCore
 
 /// What `/metrics` shows, in the Prometheus text format (swift-prometheus' registry).
 ///
@@ -17,6 +18,7 @@ public final class SessiondMetrics: Sendable {
     public let sessionsRotated: Counter
     public let conflicts: Counter
     public let storeUp: Gauge
+    private let storeRefusals: [SessionStoreError.Refusal: Counter]
 
     /// The store calls that are timed.
     public enum StoreOperation: String, Sendable, CaseIterable {
@@ -80,6 +82,20 @@ public final class SessiondMetrics: Sendable {
             helpText: "1 when the last call to the session store was answered, 0 when it failed."
         ))
         storeUp.set(to: 1.0)
+        let refusalName = MetricNameDescriptor(
+            namespace: "sessiond", subsystem: "store", metricName: "refusals", unitName: "total",
+            helpText: "Commands the session store answered with a refusal: oom (Redis out of memory), readonly (a replica), noperm (ACL), other."
+        )
+        var refusals: [SessionStoreError.Refusal: Counter] = [:]
+        for refusal in SessionStoreError.Refusal.allCases {
+            refusals[refusal] = registry.makeCounter(descriptor: refusalName, labels: [("reason", refusal.rawValue)])
+        }
+        storeRefusals = refusals
+    }
+
+    /// Counts one command the store refused.
+    func recordRefusal(_ refusal: SessionStoreError.Refusal) {
+        storeRefusals[refusal]?.increment()
     }
 
     /// Records one answered request.
