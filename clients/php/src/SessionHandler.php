@@ -286,7 +286,7 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
                 . 'its changes are dropped, and it is not recreated under the same id');
             return true;
         } catch (UnavailableException $error) {
-            return $this->unavailable($error, 'the changes this request made to the session were not saved');
+            return $this->unavailable($error, 'the changes this request made to the session were not saved', 'error');
         }
         $state->baseline = $new;
         $this->subjectChange = Missing::Value;
@@ -313,7 +313,7 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
             } catch (SessionNotFoundException) {
                 return true; // gone meanwhile: as above
             } catch (UnavailableException $error) {
-                $this->unavailable($error, 'the session id could not be regenerated');
+                $this->unavailable($error, 'the session id could not be regenerated', 'error');
                 return false;
             }
             $state->adopt($rotated);
@@ -325,7 +325,7 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
         try {
             $this->client->delete($id);
         } catch (UnavailableException $error) {
-            $this->unavailable($error, 'the session could not be deleted (it is still valid)');
+            $this->unavailable($error, 'the session could not be deleted (it is still valid)', 'error');
             return false;
         }
         if ($state !== null) {
@@ -535,12 +535,12 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
     }
 
     /** Fail closed: rethrows. Fail open: logs, and the caller goes on. */
-    private function unavailable(UnavailableException $error, string $consequence): bool
+    private function unavailable(UnavailableException $error, string $consequence, string $level = 'warning'): bool
     {
         if (!$this->failOpen) {
             throw $error;
         }
-        ($this->log)('warning', "Sessiond is unavailable, so $consequence: {$error->getMessage()}");
+        ($this->log)($level, "Sessiond is unavailable, so $consequence: {$error->getMessage()}");
         return true;
     }
 

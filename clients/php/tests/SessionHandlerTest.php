@@ -465,6 +465,33 @@ final class SessionHandlerTest extends TestCase
         }
     }
 
+    public function testFailClosedOnRegenerateAndDestroy(): void
+    {
+        // (A paused server runs the request that timed out once it resumes, as a slow network
+        // may deliver it: so only the errors are checked here.)
+        $server = SessiondServer::start();
+        try {
+            $client = new Client($server->url);
+            $this->register(['timeout' => 0.3], $server->url);
+            foreach (['session_regenerate_id', 'session_destroy'] as $function) {
+                self::start($client->create(['user' => 'alice'], lifetime: 1440)->sid);
+                $server->pause();
+                try {
+                    $function === 'session_regenerate_id' ? session_regenerate_id(true) : session_destroy();
+                    self::fail("$function went on without Sessiond");
+                } catch (UnavailableException $error) {
+                    self::assertStringContainsString('did not answer within 0.3 s', $error->getMessage());
+                }
+                $server->resume();
+                if (session_status() === PHP_SESSION_ACTIVE) {
+                    session_abort();
+                }
+            }
+        } finally {
+            $server->stop();
+        }
+    }
+
     public function testFailOpenRunsWithAnEmptySessionThatIsNeverSaved(): void
     {
         $server = SessiondServer::start();
@@ -481,6 +508,15 @@ final class SessionHandlerTest extends TestCase
             self::assertSame(['user' => 'alice'], (new Client($server->url))->get($s->sid)->data, 'the real session is untouched');
             self::assertSame(['warning', 'error'], array_column($this->logged, 0));
             self::assertStringContainsString('Sessiond is unavailable', $this->logged[0][1]);
+
+            // Logout while Sessiond is down: session_destroy() says it failed (the session is still valid).
+            $this->logged = [];
+            self::start($s->sid);
+            $server->pause();
+            self::assertFalse(@session_destroy());
+            self::assertSame('error', $this->logged[0][0] ?? null);
+            self::assertStringContainsString('could not be deleted', $this->logged[0][1]);
+            $server->resume();
 
             // A new visitor while Sessiond is down: an id of the handler's own, never saved.
             $this->logged = [];
