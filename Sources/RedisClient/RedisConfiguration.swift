@@ -13,6 +13,8 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// Whether connections use TLS (`rediss://`); the TLS settings themselves are the
     /// `RedisChannelSecurity` given to the pool.
     public var tls: Bool
+    /// The Sentinels to ask for the master's address, or nil to connect to `host` and `port`.
+    public var sentinel: RedisSentinelConfiguration?
     /// Connections each event loop keeps (commands are pipelined on them).
     public var connectionsPerLoop: Int
     public var connectTimeout: TimeAmount
@@ -36,6 +38,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.password = password
         self.database = database
         self.tls = false
+        self.sentinel = nil
         self.connectionsPerLoop = connectionsPerLoop
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
@@ -105,6 +108,10 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var redactedURL: String {
         let user = username.map { "\($0):***@" } ?? (password == nil ? "" : ":***@")
         let shownHost = host.contains(":") ? "[\(host)]" : host
+        if let sentinel {
+            let nodes = sentinel.nodes.map(\.description).joined(separator: ",")
+            return "\(tls ? "rediss" : "redis")://\(user)master \(sentinel.masterName) of Sentinels \(nodes)/\(database)"
+        }
         return "\(tls ? "rediss" : "redis")://\(user)\(shownHost):\(port)/\(database)"
     }
 

@@ -39,6 +39,10 @@ struct SessiondCommand: AsyncParsableCommand {
     @Option(name: .customLong("redis-tls-cert-file"), help: ArgumentHelp(Setting.redisTLSCertFile.help)) var redisTLSCertFile: String?
     @Option(name: .customLong("redis-tls-key-file"), help: ArgumentHelp(Setting.redisTLSKeyFile.help)) var redisTLSKeyFile: String?
     @Option(name: .customLong("redis-tls-insecure"), help: ArgumentHelp(Setting.redisTLSInsecure.help)) var redisTLSInsecure: String?
+    @Option(help: ArgumentHelp(Setting.redisSentinels.help)) var redisSentinels: String?
+    @Option(help: ArgumentHelp(Setting.redisSentinelMaster.help)) var redisSentinelMaster: String?
+    @Option(help: ArgumentHelp(Setting.redisSentinelUsername.help)) var redisSentinelUsername: String?
+    @Option(help: ArgumentHelp(Setting.redisSentinelPassword.help)) var redisSentinelPassword: String?
     @Option(help: ArgumentHelp(Setting.lifetime.help)) var lifetime: String?
     @Option(help: ArgumentHelp(Setting.permanentLifetime.help)) var permanentLifetime: String?
     @Option(help: ArgumentHelp(Setting.absoluteLifetime.help)) var absoluteLifetime: String?
@@ -65,6 +69,8 @@ struct SessiondCommand: AsyncParsableCommand {
             (.host, host), (.port, port), (.store, store), (.redisURL, redisUrl), (.redisPrefix, redisPrefix),
             (.redisConnections, redisConnections), (.redisTimeout, redisTimeout), (.redisTLSCAFile, redisTLSCAFile),
             (.redisTLSCertFile, redisTLSCertFile), (.redisTLSKeyFile, redisTLSKeyFile), (.redisTLSInsecure, redisTLSInsecure),
+            (.redisSentinels, redisSentinels), (.redisSentinelMaster, redisSentinelMaster),
+            (.redisSentinelUsername, redisSentinelUsername), (.redisSentinelPassword, redisSentinelPassword),
             (.lifetime, lifetime),
             (.permanentLifetime, permanentLifetime), (.absoluteLifetime, absoluteLifetime), (.maxLifetime, maxLifetime),
             (.maxBodyBytes, maxBodyBytes), (.maxDataDepth, maxDataDepth), (.idleTimeout, idleTimeout),

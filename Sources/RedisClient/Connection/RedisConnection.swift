@@ -36,16 +36,20 @@ public final class RedisConnection: Sendable {
     /// loading: `RedisConnectionPool.evaluate` runs them by their SHA1, computed locally.
     ///
     /// - Parameters:
+    ///   - address: where to connect instead of the configuration's host and port (the master
+    ///     a Sentinel named), or nil.
+    ///   - requireMaster: check with `ROLE` that the server is a master (behind Sentinel).
     ///   - security: secures the channel first (TLS), or nil for plain TCP.
     ///   - onWritabilityChange: called on `eventLoop` when the channel's writability changes.
     /// - Returns: the connection. Fails with `.notConnected` when TCP fails or times out,
     ///   `.handshake` when the TLS handshake fails or Redis refuses AUTH, SELECT or PING (the
     ///   connection is closed then).
     public static func connect(
-        _ configuration: RedisConfiguration, security: (any RedisChannelSecurity)? = nil, on eventLoop: any EventLoop,
-        onWritabilityChange: (@Sendable (Bool) -> Void)? = nil
+        _ configuration: RedisConfiguration, address: (host: String, port: Int)? = nil, requireMaster: Bool = false,
+        security: (any RedisChannelSecurity)? = nil, on eventLoop: any EventLoop, onWritabilityChange: (@Sendable (Bool) -> Void)? = nil
     ) -> EventLoopFuture<RedisConnection> {
-        let host = configuration.host
+        let host = address?.host ?? configuration.host
+        let port = address?.port ?? configuration.port
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -58,14 +62,14 @@ public final class RedisConnection: Sendable {
                     try pipeline.addHandler(RedisConnectionHandler(onWritabilityChange: onWritabilityChange))
                 }
             }
-        let target = "\(configuration.host):\(configuration.port)"
-        return bootstrap.connect(host: configuration.host, port: configuration.port)
+        let target = "\(host):\(port)"
+        return bootstrap.connect(host: host, port: port)
             .flatMapErrorThrowing { error in
                 throw RedisClientError.notConnected("cannot connect to Redis at \(target): \(error)")
             }
             .flatMap { channel in
                 let connection = RedisConnection(channel: channel)
-                return handshake(connection, configuration)
+                return handshake(connection, configuration, requireMaster: requireMaster, target: target)
                     .map { connection }
                     .flatMapError { error in
                         connection.close().flatMapThrowing { throw error }
@@ -73,7 +77,9 @@ public final class RedisConnection: Sendable {
             }
     }
 
-    private static func handshake(_ connection: RedisConnection, _ configuration: RedisConfiguration) -> EventLoopFuture<Void> {
+    private static func handshake(
+        _ connection: RedisConnection, _ configuration: RedisConfiguration, requireMaster: Bool, target: String
+    ) -> EventLoopFuture<Void> {
         var steps: [EventLoopFuture<RESPValue>] = []
         let deadline = connection.eventLoop.now + configuration.commandTimeout
         if let password = configuration.password {
@@ -87,8 +93,16 @@ public final class RedisConnection: Sendable {
             steps.append(connection.send(RedisCommand("SELECT", String(configuration.database)), deadline: deadline))
         }
         steps.append(connection.send(RedisCommand("PING"), deadline: deadline))
+        if requireMaster {
+            steps.append(connection.send(RedisCommand("ROLE"), deadline: deadline))
+        }
         return EventLoopFuture.whenAllSucceed(steps, on: connection.eventLoop)
-            .map { _ in }
+            .flatMapThrowing { replies in
+                guard requireMaster, case let .array(role)? = replies.last else { return }
+                guard role.first?.string == "master" else {
+                    throw RedisClientError.handshake("Redis at \(target) is not the master (ROLE says \(role.first?.string ?? "nothing")); asking the Sentinels again")
+                }
+            }
             .flatMapErrorThrowing { error in
                 guard let clientError = error as? RedisClientError else { throw error }
                 if clientError.code == .serverError {

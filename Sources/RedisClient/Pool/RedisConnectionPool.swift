@@ -17,6 +17,8 @@ public final class RedisConnectionPool: Service, Sendable {
     /// The SHA1 of each script, as Redis names cached scripts (computed here, so connections need
     /// no SCRIPT LOAD and an ACL user without it works).
     private let scriptSHAs: [String]
+    /// Listens for master switches when Redis is behind Sentinel.
+    private let watcher: RedisSentinelWatcher?
 
     /// - Parameters:
     ///   - scripts: the Lua scripts `evaluate` runs (by SHA1; sent whole when Redis lacks one).
@@ -39,6 +41,17 @@ public final class RedisConnectionPool: Service, Sendable {
         }
         self.ordered = ordered
         self.pools = Dictionary(uniqueKeysWithValues: ordered.map { (ObjectIdentifier($0.eventLoop), $0) })
+        if let sentinel = configuration.sentinel, let first = ordered.first {
+            let pools = ordered
+            watcher = RedisSentinelWatcher(
+                sentinel: sentinel, base: configuration, security: security, eventLoop: first.eventLoop, logger: logger,
+                onSwitch: { _ in
+                    for pool in pools { pool.eventLoop.execute { pool.reconnectAll() } }
+                }
+            )
+        } else {
+            watcher = nil
+        }
     }
 
     /// Sends `command` on a connection of `eventLoop` (or of the group's first loop when
@@ -81,12 +94,14 @@ public final class RedisConnectionPool: Service, Sendable {
 
     /// Closes every connection of every loop.
     public func close() async {
+        try? await watcher?.stop().get()
         for pool in ordered {
             try? await pool.eventLoop.flatSubmit { pool.close() }.get()
         }
     }
 
     public func run() async throws {
+        watcher?.start()
         try? await gracefulShutdown()
         await close()
     }

@@ -73,7 +73,13 @@ final class RedisLoopPool: @unchecked Sendable {
                     continue
                 }
                 connection.send(request.command, deadline: request.deadline, promise: request.promise)
-                request.promise.futureResult.whenComplete { _ in
+                request.promise.futureResult.whenComplete { result in
+                    if case let .failure(error) = result, (error as? RedisClientError)?.detail.hasPrefix("READONLY") == true {
+                        // A replica now (a failover): drop the connection, so the next one asks
+                        // the Sentinels where the master is.
+                        self.logger.warning("Redis answered READONLY: it is a replica now; reconnecting to the master", metadata: ["redis": "\(self.configuration.redactedURL)"])
+                        _ = connection.close()
+                    }
                     self.run(self.machine.completed(slot: slot, attempt: attempt, now: self.eventLoop.now))
                 }
             case let .connect(slot, attempt):
@@ -95,13 +101,37 @@ final class RedisLoopPool: @unchecked Sendable {
         }
     }
 
+    /// Closes every open connection (the master moved): each reopens, asking the Sentinels
+    /// again, when the next command comes. Call on `eventLoop`.
+    func reconnectAll() {
+        eventLoop.preconditionInEventLoop()
+        for (_, entry) in connections { _ = entry.connection.close() }
+    }
+
+    /// Opens the connection of `slot`: at the configured address, or at the master that the
+    /// Sentinels name (checked with ROLE).
+    private func open(onWritabilityChange: @escaping @Sendable (Bool) -> Void) -> EventLoopFuture<RedisConnection> {
+        let configuration = self.configuration
+        let security = self.security
+        let loop = eventLoop
+        guard let sentinel = configuration.sentinel else {
+            return RedisConnection.connect(configuration, security: security, on: loop, onWritabilityChange: onWritabilityChange)
+        }
+        let resolver = RedisSentinelResolver(sentinel: sentinel, base: configuration, security: security)
+        return resolver.resolve(on: loop).flatMap { address in
+            RedisConnection.connect(
+                configuration, address: address, requireMaster: true, security: security, on: loop, onWritabilityChange: onWritabilityChange
+            )
+        }
+    }
+
     private func connect(slot: Int, attempt: UInt64) {
         let loop = eventLoop
         let onWritabilityChange: @Sendable (Bool) -> Void = { writable in
             loop.assertInEventLoop()
             self.run(self.machine.writabilityChanged(slot: slot, attempt: attempt, writable: writable, now: self.eventLoop.now))
         }
-        RedisConnection.connect(configuration, security: security, on: eventLoop, onWritabilityChange: onWritabilityChange).whenComplete { result in
+        open(onWritabilityChange: onWritabilityChange).whenComplete { result in
             self.eventLoop.preconditionInEventLoop()
             switch result {
             case let .success(connection):

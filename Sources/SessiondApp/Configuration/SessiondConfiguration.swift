@@ -66,6 +66,27 @@ public struct SessiondConfiguration: Sendable {
         let insecure = try reader.value(.redisTLSInsecure, expected: "true or false (true only with a rediss:// URL)") { text in
             parseBool(text).flatMap { $0 && !redis.tls ? nil : $0 }
         }
+        let sentinels = try reader.optionalValue(.redisSentinels, expected: "host:port[,host:port...]") { RedisSentinelConfiguration.nodes($0) }
+        let sentinelMaster = try reader.optionalValue(.redisSentinelMaster, expected: "the master's name, with --redis-sentinels") { text in
+            sentinels != nil && !text.isEmpty ? text : nil
+        }
+        let sentinelUser = try reader.optionalValue(.redisSentinelUsername, expected: "a user name, with --redis-sentinels") { text in
+            sentinels != nil && !text.isEmpty ? text : nil
+        }
+        let sentinelPassword = try reader.optionalValue(.redisSentinelPassword, expected: "a password, with --redis-sentinels") { text in
+            sentinels != nil ? text : nil
+        }
+        if let sentinels {
+            guard let sentinelMaster else {
+                throw ConfigurationError(
+                    setting: .redisSentinelMaster, value: "", source: "--redis-sentinels given without it",
+                    expected: "the master's name as the Sentinels monitor it (--redis-sentinels needs it)"
+                )
+            }
+            redis.sentinel = RedisSentinelConfiguration(
+                nodes: sentinels, masterName: sentinelMaster, username: sentinelUser, password: sentinelPassword
+            )
+        }
         let redisTLS = redis.tls
             ? RedisTLS.Settings(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile, insecure: insecure)
             : nil

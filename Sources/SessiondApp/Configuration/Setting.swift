@@ -12,6 +12,10 @@ public enum Setting: String, CaseIterable, Sendable {
     case redisTLSCertFile = "redis-tls-cert-file"
     case redisTLSKeyFile = "redis-tls-key-file"
     case redisTLSInsecure = "redis-tls-insecure"
+    case redisSentinels = "redis-sentinels"
+    case redisSentinelMaster = "redis-sentinel-master"
+    case redisSentinelUsername = "redis-sentinel-username"
+    case redisSentinelPassword = "redis-sentinel-password"
     case lifetime
     case permanentLifetime = "permanent-lifetime"
     case absoluteLifetime = "absolute-lifetime"
@@ -55,6 +59,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .redisTLSCertFile: return nil
         case .redisTLSKeyFile: return nil
         case .redisTLSInsecure: return "false"
+        case .redisSentinels: return nil
+        case .redisSentinelMaster: return nil
+        case .redisSentinelUsername: return nil
+        case .redisSentinelPassword: return nil
         case .lifetime: return "1d"
         case .permanentLifetime: return "31d"
         case .absoluteLifetime: return nil
@@ -91,6 +99,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .redisTLSCertFile: return "With a rediss:// URL: PEM file of a client certificate, for Redis servers that require mutual TLS."
         case .redisTLSKeyFile: return "With a rediss:// URL: PEM file of the client certificate's private key."
         case .redisTLSInsecure: return "With a rediss:// URL: true skips every check of Redis's certificate (never in production; logged as a warning)."
+        case .redisSentinels: return "With --store redis: Sentinels as host:port[,host:port...]; the master's address then comes from them (the URL's host and port are not used; its user, password, database and rediss:// are)."
+        case .redisSentinelMaster: return "With --redis-sentinels: the master's name as the Sentinels monitor it."
+        case .redisSentinelUsername: return "With --redis-sentinels: ACL user of the Sentinels themselves."
+        case .redisSentinelPassword: return "With --redis-sentinels: password of the Sentinels themselves."
         case .lifetime: return "Idle lifetime of sessions that are not permanent (seconds, or 90s, 30m, 12h, 1d; at most 36500d)."
         case .permanentLifetime: return "Idle lifetime of permanent sessions."
         case .absoluteLifetime: return "Cap on any session's life counted from its creation, whatever its activity (off by default)."
