@@ -97,10 +97,10 @@ final class DurableJournal: @unchecked Sendable {
         thread.start()
     }
 
-    /// Makes `log.<generation>` with its header, durable (file and directory fsynced).
+    /// Makes `log.<generation>` with its header, durable (file and directory fsynced); fails
+    /// when that file exists (a log is never overwritten).
     private static func makeLog(_ generation: UInt64, in directory: DataDirectory) throws(SystemCallError) -> DataFile {
         let path = directory.logPath(generation)
-        try directory.remove(path)
         let file = try DataFile.openForAppending(path, create: true)
         do {
             try file.write(FileHeader(kind: .log, generation: generation).bytes)

@@ -53,7 +53,7 @@ public final class DurableStorage: Service, Sendable {
         do {
             journal = try DurableJournal(
                 directory: directory, policy: policy, openLog: state.openLog,
-                newGeneration: max(state.snapshotGeneration, 1), logger: logger
+                newGeneration: state.nextGeneration, logger: logger
             )
         } catch {
             throw DurableStoreError(.unusableDirectory, "cannot open the log: \(error); give this user write access to the data directory, or free space on its disk")

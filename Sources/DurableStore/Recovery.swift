@@ -21,8 +21,10 @@ struct Recovery {
         /// The snapshot's size in bytes (0 without one).
         var snapshotBytes = 0
         /// The log to append to, and its length once cut at its last good record; nil when a
-        /// new log must be made (of generation `max(snapshotGeneration, 1)`).
+        /// new log must be made, of generation `nextGeneration`.
         var openLog: (generation: UInt64, length: Int)?
+        /// The generation of a new log: past the snapshot's and every log's seen.
+        var nextGeneration: UInt64 = 1
         /// Records read from the snapshot and the logs.
         var recordsRead = 0
         /// Bytes of torn or corrupt tails cut off.
@@ -49,6 +51,7 @@ struct Recovery {
         for generation in listing.logs where generation >= state.snapshotGeneration {
             try replayLog(generation, into: &state)
         }
+        state.nextGeneration = max(1, state.snapshotGeneration, (listing.logs.last ?? 0) + 1)
         for (namespace, sessions) in state.namespaces {
             state.namespaces[namespace] = sessions.filter { $0.value.isLive(at: now) }
         }
