@@ -147,7 +147,7 @@ final class Compactor: @unchecked Sendable {
         guard let written else { return false }
         snapshotBytes = written.bytes
         removeLogs(before: generation)
-        logger.info(
+        logger.notice(
             "wrote a snapshot",
             metadata: [
                 "reason": "\(reason)", "generation": "\(generation)", "sessions": "\(written.sessions)",

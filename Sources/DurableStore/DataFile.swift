@@ -40,25 +40,27 @@ final class DataFile {
         return DataFile(path: path, descriptor: descriptor)
     }
 
-    /// The whole file.
+    /// The whole file (read straight into the array: a snapshot may be a gigabyte).
     func readAll() throws(SystemCallError) -> [UInt8] {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw .last("stat", path) }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var done = 0
-        while done < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return 0 }
-                return read(descriptor, base + done, buffer.count - done)
+        let size = Int(info.st_size)
+        var failure: SystemCallError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            initialized = 0
+            guard let base = buffer.baseAddress else { return }
+            while initialized < size {
+                let count = read(descriptor, base + initialized, size - initialized)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = .last("read", path)
+                    return
+                }
+                if count == 0 { return }
+                initialized += count
             }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .last("read", path)
-            }
-            if count == 0 { break }
-            done += count
         }
-        if done < bytes.count { bytes.removeSubrange(done...) }
+        if let failure { throw failure }
         return bytes
     }
 

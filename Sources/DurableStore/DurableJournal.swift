@@ -218,7 +218,7 @@ final class DurableJournal: @unchecked Sendable {
             }
             batch.removeAll(keepingCapacity: true)
             publish(upTo: upTo, error: error)
-            for request in taken {
+            for (position, request) in taken.enumerated() {
                 switch request.kind {
                 case .cut:
                     request.finish(switchLog())
@@ -232,7 +232,7 @@ final class DurableJournal: @unchecked Sendable {
                     requests.removeAll()
                     signal.unlock()
                     let gone = SystemCallError(call: "write", path: directory.path, code: EBADF)
-                    for other in taken where other !== request { other.finish(.failure(gone)) }
+                    for other in taken[(position + 1)...] { other.finish(.failure(gone)) }
                     for other in late { other.finish(.failure(gone)) }
                     return
                 }

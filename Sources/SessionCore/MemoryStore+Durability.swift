@@ -8,17 +8,25 @@ extension MemoryStore {
     /// already held under the same handles are replaced.
     /// - Parameter sessions: handle and session; the session's `id` is ignored.
     public func restore(_ sessions: some Sequence<(SessionHandle, Session)>) {
+        // Sorted into shards first, so that each shard is locked once and grows once.
+        var byShard = [[(SessionHandle, Session)]](repeating: [], count: shards.count)
         for (handle, session) in sessions {
             var session = session
             session.id = Self.restoredID
-            let index = self.index
-            shard(for: handle).withLockedValue { table in
-                if let old = table.updateValue(session, forKey: handle) {
-                    if let subject = old.subject { index.remove(handle, from: subject) }
-                } else {
-                    held.add(1, ordering: .relaxed)
+            byShard[Int(handle.low & UInt64(shards.count - 1))].append((handle, session))
+        }
+        let index = self.index
+        for (shard, entries) in zip(shards, byShard) where !entries.isEmpty {
+            shard.withLockedValue { table in
+                table.reserveCapacity(table.count + entries.count)
+                for (handle, session) in entries {
+                    if let old = table.updateValue(session, forKey: handle) {
+                        if let subject = old.subject { index.remove(handle, from: subject) }
+                    } else {
+                        held.add(1, ordering: .relaxed)
+                    }
+                    if let subject = session.subject { index.add(handle, to: subject) }
                 }
-                if let subject = session.subject { index.add(handle, to: subject) }
             }
         }
     }

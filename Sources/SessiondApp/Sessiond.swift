@@ -111,7 +111,7 @@ public struct Sessiond: Sendable {
                     metadata: [
                         "data_dir": "\(durable.path)", "fsync": "\(durable.policy.rawValue)", "sessions": "\(durable.report.sessions)",
                         "records": "\(durable.report.records)", "dropped_bytes": "\(durable.report.bytesDropped)",
-                        "recovery_ms": "\(durable.report.duration / .milliseconds(1))",
+                        "recovery_ms": "\(Int64(durable.report.duration / .milliseconds(1)))",
                     ]
                 )
             }
