@@ -12,6 +12,7 @@ let package = Package(
         // For the fuzzers in fuzz/ (a separate package that depends on this one by path).
         .library(name: "JSONDocument", targets: ["JSONDocument"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
+        .library(name: "DurableStore", targets: ["DurableStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -81,6 +82,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The embedded store made durable (--data-dir): an append-only log with snapshots, its
+        // writer and compactor threads, start-up recovery. docs/DURABLE-STORE.md has the format.
+        .target(
+            name: "DurableStore",
+            dependencies: [
+                "SessionCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // HTTP/1.1 on SwiftNIO: parser, connection handling, limits, deadlines, backpressure, the
         // response writer, the listener. Knows nothing of sessions.
         .target(
@@ -125,6 +138,7 @@ let package = Package(
                 "RedisClient",
                 "RedisStore",
                 "RedisTLS",
+                "DurableStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -179,9 +193,20 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "DurableStoreTests",
+            dependencies: [
+                "DurableStore",
+                "SessionCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "StoreConformanceTests",
             dependencies: [
                 "SessionCore",
+                "DurableStore",
                 "RedisStore",
                 "RedisClient",
                 "RedisTLS",

@@ -12,8 +12,10 @@ import Synchronization
 /// and by the sweeper (`run()`, a swift-service-lifecycle `Service`) that visits every shard each
 /// `sweepInterval`, so memory stays bounded by the live sessions. The subject index is updated
 /// inside the session's critical section and pruned of expired sessions by the same sweep.
-/// Everything is lost when the process ends: this store is for development, tests and
-/// single-box set-ups.
+/// Without a journal, everything is lost when the process ends. With one (`--data-dir`, see
+/// `SessionJournal`), every change is recorded inside its critical section and a write is
+/// answered once its record is as durable as the journal promises; `restore` loads what a
+/// journal recovered before serving.
 public final class MemoryStore: SessionStore, Service {
     /// Tuning of the embedded store.
     public struct Configuration: Sendable {
@@ -32,19 +34,21 @@ public final class MemoryStore: SessionStore, Service {
         }
     }
 
-    private typealias Table = [SessionHandle: Session]
+    typealias Table = [SessionHandle: Session]
 
     /// The rule `update` applies to expiries.
     public let policy: LifetimePolicy
     private let clock: any SessionClock
     private let sweepInterval: Duration
-    private let shards: [NIOLockedValueBox<Table>]
+    let shards: [NIOLockedValueBox<Table>]
     private let shardMask: UInt64
-    private let index: MemorySubjectIndex
+    let index: MemorySubjectIndex
     private let logger: Logger
     private let maxSessions: Int?
+    /// Records every change when the store is durable; nil for memory only.
+    private let journal: (any SessionJournal)?
     /// Sessions held, live or expired but not yet removed.
-    private let held = Atomic<Int>(0)
+    let held = Atomic<Int>(0)
     /// When a full store last swept on demand (ms since the epoch), so that refusals stay cheap.
     private let lastFullSweep = Atomic<Int64>(0)
 
@@ -53,9 +57,11 @@ public final class MemoryStore: SessionStore, Service {
     ///   - clock: read by the sweeper only; calls are given their `now`.
     ///   - configuration: shards and sweep interval; a shard count that is not a power of two is
     ///     rounded up to one.
+    ///   - journal: where changes are recorded to outlive the process; nil keeps them in memory only.
     public init(
         policy: LifetimePolicy, clock: any SessionClock = SystemClock(),
-        configuration: Configuration = .init(), logger: Logger = Logger(label: "sessiond.memory-store")
+        configuration: Configuration = .init(), logger: Logger = Logger(label: "sessiond.memory-store"),
+        journal: (any SessionJournal)? = nil
     ) {
         var count = 1
         while count < max(1, configuration.shardCount) { count <<= 1 }
@@ -67,9 +73,10 @@ public final class MemoryStore: SessionStore, Service {
         self.index = MemorySubjectIndex(shardCount: count)
         self.logger = logger
         self.maxSessions = configuration.maxSessions
+        self.journal = journal
     }
 
-    private func shard(for handle: SessionHandle) -> NIOLockedValueBox<Table> {
+    func shard(for handle: SessionHandle) -> NIOLockedValueBox<Table> {
         shards[Int(handle.low & shardMask)]
     }
 
@@ -94,22 +101,30 @@ public final class MemoryStore: SessionStore, Service {
     // MARK: - SessionStore
 
     public func insert(_ session: Session, replacing: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
         guard replacing ? reserveRoomAnyway() : reserveRoom(at: session.updatedAt) else {
             return eventLoop.makeFailedFuture(SessionStoreError.full("the store holds \(maxSessions ?? 0) sessions"))
         }
         let handle = session.handle
         let index = self.index
-        let inserted = withLiveSession(handle, at: session.updatedAt) { table, existing -> Bool in
-            guard existing == nil else { return false }
+        let journal = self.journal
+        let (inserted, ticket) = withLiveSession(handle, at: session.updatedAt) { table, existing -> (Bool, JournalTicket?) in
+            guard existing == nil else { return (false, nil) }
             table[handle] = session
             if let subject = session.subject { index.add(handle, to: subject) }
-            return true
+            return (true, journal?.record(.put(handle, session)))
         }
         guard inserted else {
             held.subtract(1, ordering: .relaxed)
             return eventLoop.makeFailedFuture(SessionStoreError.duplicateID)
         }
-        return eventLoop.makeSucceededVoidFuture()
+        return answer((), after: ticket, on: eventLoop)
+    }
+
+    /// `value` on `eventLoop`, once the change of `ticket` (if any) is durable.
+    private func answer<T: Sendable>(_ value: T, after ticket: JournalTicket?, on eventLoop: any EventLoop) -> EventLoopFuture<T> {
+        guard let ticket, let journal else { return eventLoop.makeSucceededFuture(value) }
+        return journal.whenDurable(ticket, on: eventLoop).map { value }
     }
 
     /// Counts one more session held, over the limit too: a rotation's copy, whose original goes.
@@ -147,28 +162,32 @@ public final class MemoryStore: SessionStore, Service {
         _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<UpdateOutcome> {
+        if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
         let handle = SessionHandle(id)
         let policy = self.policy
         let index = self.index
-        let outcome = withLiveSession(handle, at: now) { table, found -> UpdateOutcome in
-            guard let session = found else { return .notFound }
-            guard condition.allows(session.version) else { return .conflict(currentVersion: session.version) }
-            guard var next = session.applying(mutation, at: now, policy: policy) else { return .dataTooLarge }
+        let journal = self.journal
+        let (outcome, ticket) = withLiveSession(handle, at: now) { table, found -> (UpdateOutcome, JournalTicket?) in
+            guard let session = found else { return (.notFound, nil) }
+            guard condition.allows(session.version) else { return (.conflict(currentVersion: session.version), nil) }
+            guard var next = session.applying(mutation, at: now, policy: policy) else { return (.dataTooLarge, nil) }
             next.id = id
             table[handle] = next
             index.move(handle, from: session.subject, to: next.subject)
-            return .updated(next)
+            let change: JournalChange = mutation == .touch ? .touch(handle, expiresAt: next.expiresAt) : .put(handle, next)
+            return (.updated(next), journal?.record(change))
         }
-        return eventLoop.makeSucceededFuture(outcome)
+        return answer(outcome, after: ticket, on: eventLoop)
     }
 
     public func remove(
         _ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
-        let outcome = remove(SessionHandle(id), at: now) { session in
+        if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
+        let (outcome, ticket) = remove(SessionHandle(id), at: now) { session in
             condition.allows(session.version) ? nil : .conflict(currentVersion: session.version)
         }
-        return eventLoop.makeSucceededFuture(outcome)
+        return answer(outcome, after: ticket, on: eventLoop)
     }
 
     public func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> {
@@ -182,7 +201,8 @@ public final class MemoryStore: SessionStore, Service {
                     index.remove(handle, from: subject)
                     return nil
                 }
-                return session.summary
+                // The table's handle: a restored session does not know its sid.
+                return session.summary(handle: handle)
             }
             if let summary { live.append(summary) }
         }
@@ -192,20 +212,25 @@ public final class MemoryStore: SessionStore, Service {
     public func remove(
         handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
-        let outcome = remove(handle, at: now) { session in session.subject == subject ? nil : .notFound }
-        return eventLoop.makeSucceededFuture(outcome)
+        if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
+        let (outcome, ticket) = remove(handle, at: now) { session in session.subject == subject ? nil : .notFound }
+        return answer(outcome, after: ticket, on: eventLoop)
     }
 
     /// Removes the live session under `handle` unless `refusal` gives a reason to keep it.
-    private func remove(_ handle: SessionHandle, at now: Timestamp, refusal: (Session) -> RemoveOutcome?) -> RemoveOutcome {
+    /// - Returns: the outcome, and the journal's ticket when something was removed.
+    private func remove(
+        _ handle: SessionHandle, at now: Timestamp, refusal: (Session) -> RemoveOutcome?
+    ) -> (RemoveOutcome, JournalTicket?) {
         let index = self.index
-        return withLiveSession(handle, at: now) { table, found -> RemoveOutcome in
-            guard let session = found else { return .notFound }
-            if let refused = refusal(session) { return refused }
+        let journal = self.journal
+        return withLiveSession(handle, at: now) { table, found -> (RemoveOutcome, JournalTicket?) in
+            guard let session = found else { return (.notFound, nil) }
+            if let refused = refusal(session) { return (refused, nil) }
             table[handle] = nil
             held.subtract(1, ordering: .relaxed)
             if let subject = session.subject { index.remove(handle, from: subject) }
-            return .removed
+            return (.removed, journal?.record(.remove(handle)))
         }
     }
 

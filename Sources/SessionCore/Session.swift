@@ -43,7 +43,10 @@ public struct Session: Sendable, Hashable {
     public func ttlSeconds(at now: Timestamp) -> Int64 { expiresAt.ttlSeconds(at: now) }
 
     /// What a subject listing shows of this session: no sid, no data.
-    public var summary: SessionSummary {
+    public var summary: SessionSummary { summary(handle: handle) }
+
+    /// The listing entry under `handle` (the store's key, for a session restored without its sid).
+    public func summary(handle: SessionHandle) -> SessionSummary {
         SessionSummary(handle: handle, permanent: permanent, createdAt: createdAt, updatedAt: updatedAt, expiresAt: expiresAt)
     }
 }

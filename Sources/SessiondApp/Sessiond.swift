@@ -1,3 +1,4 @@
+import DurableStore
 import Foundation
 import Logging
 import NIOCore
@@ -72,6 +73,17 @@ public struct Sessiond: Sendable {
         }
     }
 
+    /// Opens the data directory (`--data-dir`) and recovers its sessions.
+    /// - Throws: `StartError` with what to do, when the directory is in use, unreadable, of
+    ///   another format version, or its snapshot is damaged.
+    static func openDataDirectory(_ path: String, configuration: SessiondConfiguration, logger: Logger) throws -> DurableStorage {
+        do {
+            return try DurableStorage(path: path, policy: configuration.fsync, logger: Logger(label: "sessiond.durable-store"))
+        } catch {
+            throw StartError(description: error.description)
+        }
+    }
+
     /// Serves until a shutdown signal (or cancellation), then drains and returns.
     /// - Throws: `StartError` for a bad keys file or an open public address, or when the
     ///   address cannot be bound, or a service fails.
@@ -86,14 +98,39 @@ public struct Sessiond: Sendable {
         var storeServices: [any Service] = []
         switch configuration.store {
         case .memory:
-            for namespace in namespaces {
+            let durable = try configuration.dataDirectory.map { try Self.openDataDirectory($0, configuration: configuration, logger: logger) }
+            // The durable store stops last (services stop in reverse order): after the server
+            // drained, everything written is flushed and fsynced.
+            if let durable { storeServices.append(durable) }
+            // Namespaces found on disk without a key now are kept (unreachable) so that a
+            // snapshot does not drop them.
+            let unreachable = Set(durable?.recoveredNamespaces ?? []).subtracting(namespaces)
+            if !unreachable.isEmpty {
+                logger.warning(
+                    "the data directory holds sessions of namespaces that have no API key now: they are kept, unreachable, until they expire",
+                    metadata: ["namespaces": "\(unreachable.sorted().map { $0.isEmpty ? "(no keys)" : $0 })"]
+                )
+            }
+            for namespace in namespaces + unreachable.sorted() {
                 let memory = MemoryStore(
                     policy: configuration.lifetimes,
                     configuration: .init(sweepInterval: configuration.sweepInterval, maxSessions: configuration.maxSessions),
-                    logger: Logger(label: "sessiond.memory-store")
+                    logger: Logger(label: "sessiond.memory-store"),
+                    journal: durable?.journal(for: namespace)
                 )
-                stores[namespace] = memory
+                durable?.attach(memory, namespace: namespace)
+                if namespaces.contains(namespace) { stores[namespace] = memory }
                 storeServices.append(memory)
+            }
+            if let durable {
+                logger.notice(
+                    "using the data directory",
+                    metadata: [
+                        "data_dir": "\(durable.path)", "fsync": "\(durable.policy.rawValue)", "sessions": "\(durable.report.sessions)",
+                        "records": "\(durable.report.records)", "dropped_bytes": "\(durable.report.bytesDropped)",
+                        "recovery_ms": "\(Int64(durable.report.duration / .milliseconds(1)))",
+                    ]
+                )
             }
         case .redis:
             let security = try Self.redisSecurity(configuration, logger: logger)

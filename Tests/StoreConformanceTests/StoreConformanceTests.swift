@@ -1,3 +1,4 @@
+import DurableStore
 import Logging
 import NIOCore
 import NIOPosix
@@ -9,9 +10,11 @@ import SessionCore
 import Testing
 
 /// The behaviour every `SessionStore` must have, run against each implementation: the embedded
-/// store, and the Redis store on a real redis-server that the tests start.
+/// store, the embedded store made durable (a data directory of its own per test, `--fsync
+/// always`), and the Redis store on a real redis-server that the tests start.
 enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
+    case durable
     case redis
     /// Redis over TLS (`rediss://`), verified against a test CA.
     case redisTLS = "redis-tls"
@@ -22,6 +25,15 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
         switch self {
         case .memory:
             return MemoryStore(policy: policy, clock: clock)
+        case .durable:
+            do {
+                let storage = try DurableStorage(path: temporaryDirectory(), policy: .always, clock: clock)
+                let store = MemoryStore(policy: policy, clock: clock, journal: storage.journal(for: ""))
+                storage.attach(store, namespace: "")
+                return store
+            } catch {
+                fatalError("cannot open a data directory for the test: \(error)")
+            }
         case .redis:
             let server = RedisTestServer.shared
             var configuration = RedisConfiguration(url: server.url) ?? RedisConfiguration()

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 import RedisClient
@@ -12,6 +15,17 @@ extension StoreUnderTest {
         let reply = try await redis.pool.send(RedisCommand("ZCARD", redis.indexKey(for: subject)), on: MultiThreadedEventLoopGroup.singleton.next()).get()
         return Int(reply.int ?? -1)
     }
+}
+
+/// A new empty directory under the system's temporary directory.
+func temporaryDirectory() -> String {
+    var template = Array("/tmp/sessiond-test-XXXXXX".utf8CString)
+    let made = template.withUnsafeMutableBufferPointer { buffer -> String? in
+        guard let base = buffer.baseAddress, let path = mkdtemp(base) else { return nil }
+        return String(cString: path)
+    }
+    guard let made else { fatalError("mkdtemp failed: \(errno)") }
+    return made
 }
 
 extension Session {

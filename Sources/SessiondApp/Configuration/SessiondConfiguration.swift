@@ -1,3 +1,4 @@
+import DurableStore
 import Logging
 import NIOCore
 import RedisClient
@@ -36,6 +37,10 @@ public struct SessiondConfiguration: Sendable {
     public var metricsNeedKey: Bool
     /// The most sessions per namespace on the memory store, or nil for no limit.
     public var maxSessions: Int?
+    /// The data directory that makes the memory store durable, or nil to keep sessions in memory only.
+    public var dataDirectory: String?
+    /// When writes to the data directory are fsynced.
+    public var fsync: FsyncPolicy
     public var maxConnections: Int
     public var requestTimeout: TimeAmount
     public var drainDelay: Duration
@@ -125,6 +130,10 @@ public struct SessiondConfiguration: Sendable {
         let maxSessions = try reader.optionalValue(.maxSessions, expected: "a whole number from 1 to 1000000000") {
             Int($0).flatMap { (1...1_000_000_000).contains($0) ? $0 : nil }
         }
+        let dataDirectory = try reader.optionalValue(.dataDir, expected: "a directory path, with --store memory (Redis keeps its own data)") { text -> String? in
+            text.isEmpty || store != .memory ? nil : text
+        }
+        let fsync = try reader.value(.fsync, expected: "always, everysec or no") { FsyncPolicy(rawValue: $0) }
         let maxConnections = try reader.value(.maxConnections, expected: "a whole number from 1 to 1000000") {
             Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil }
         }
@@ -139,7 +148,7 @@ public struct SessiondConfiguration: Sendable {
             idleTimeout: .milliseconds(idle), sweepInterval: .milliseconds(sweep),
             threads: threads ?? max(1, coreCount), logLevel: logLevel, logFormat: logFormat,
             apiKeysFile: apiKeysFile, allowUnauthenticated: allowUnauthenticated, metricsNeedKey: metricsNeedKey,
-            maxSessions: maxSessions, maxConnections: maxConnections, requestTimeout: .milliseconds(requestTimeout),
+            maxSessions: maxSessions, dataDirectory: dataDirectory, fsync: fsync, maxConnections: maxConnections, requestTimeout: .milliseconds(requestTimeout),
             drainDelay: .milliseconds(drainDelay), shutdownGrace: .milliseconds(shutdownGrace)
         )
     }

@@ -31,6 +31,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case allowUnauthenticated = "allow-unauthenticated"
     case metricsAuth = "metrics-auth"
     case maxSessions = "max-sessions"
+    case dataDir = "data-dir"
+    case fsync
     case maxConnections = "max-connections"
     case requestTimeout = "request-timeout"
     case drainDelay = "drain-delay"
@@ -78,6 +80,8 @@ public enum Setting: String, CaseIterable, Sendable {
         case .allowUnauthenticated: return "false"
         case .metricsAuth: return "key"
         case .maxSessions: return nil
+        case .dataDir: return nil
+        case .fsync: return "everysec"
         case .maxConnections: return "10000"
         case .requestTimeout: return "30s"
         case .drainDelay: return "0s"
@@ -90,7 +94,7 @@ public enum Setting: String, CaseIterable, Sendable {
         switch self {
         case .host: return "Address to listen on."
         case .port: return "TCP port to listen on (0 picks a free one; the start-up line says which)."
-        case .store: return "Session store: memory (embedded, lost on exit) or redis."
+        case .store: return "Session store: memory (embedded; lost on exit unless --data-dir is given) or redis."
         case .redisURL: return "With --store redis: redis://[user:password@]host:port[/db]."
         case .redisPrefix: return "With --store redis: prefix of every session key."
         case .redisConnections: return "With --store redis: connections per event loop (commands are pipelined on them)."
@@ -118,6 +122,8 @@ public enum Setting: String, CaseIterable, Sendable {
         case .allowUnauthenticated: return "true to serve without --api-keys-file on an address other than loopback (refused otherwise)."
         case .metricsAuth: return "key: /metrics needs an API key like the session calls (when there are keys); none: /metrics is open."
         case .maxSessions: return "With --store memory: most sessions per namespace; a create beyond it gets 507 (off by default)."
+        case .dataDir: return "With --store memory: a directory that makes the store durable (an append-only log with snapshots, kept across restarts); made when absent, used by one sessiond at a time."
+        case .fsync: return "With --data-dir: always (a write is answered once fsynced; writes arriving together share one fsync), everysec (fsync once a second: a power failure loses at most about the last second, a crash nothing) or no (the kernel decides)."
         case .maxConnections: return "Most open client connections; more are closed at once."
         case .requestTimeout: return "How long a client may take to send a whole request, from its first byte; slower gets 408 and the connection is closed."
         case .drainDelay: return "On SIGTERM: how long /readyz answers 503 while new requests are still served, before the listener closes."
@@ -138,6 +144,7 @@ extension Setting {
         case .threads: return "one per core"
         case .maxLifetime: return "the permanent lifetime"
         case .redisTLSCAFile: return "the system's trust store"
+        case .dataDir: return "off: sessions are lost when the process ends"
         default: return "off"
         }
     }
