@@ -28,28 +28,6 @@ final class DurableJournal: @unchecked Sendable {
         let promise: EventLoopPromise<Void>
     }
 
-    /// A request of the compactor, answered by the writer thread.
-    private final class Request: @unchecked Sendable {
-        enum Kind { case cut, stop }
-        let kind: Kind
-        private let done = ConditionLock(value: false)
-        private var result: Result<UInt64, SystemCallError> = .success(0)
-
-        init(_ kind: Kind) { self.kind = kind }
-
-        func finish(_ result: Result<UInt64, SystemCallError>) {
-            done.lock()
-            self.result = result
-            done.unlock(withValue: true)
-        }
-
-        func wait() -> Result<UInt64, SystemCallError> {
-            done.lock(whenValue: true)
-            defer { done.unlock() }
-            return result
-        }
-    }
-
     let policy: FsyncPolicy
     private let directory: DataDirectory
     private let logger: Logger
@@ -61,7 +39,7 @@ final class DurableJournal: @unchecked Sendable {
     private var synced: UInt64 = 0  // guarded: bytes fsynced
     private var waiters: [Waiter] = []  // guarded
     private var failure: String?  // guarded: why writes are refused
-    private var requests: [Request] = []  // guarded
+    private var requests: [JournalRequest] = []  // guarded
     private var writerGone = false  // guarded: the writer thread has ended
     /// Whether writes are refused, read without the lock on every write.
     private let refusing = Atomic<Bool>(false)
@@ -167,7 +145,7 @@ final class DurableJournal: @unchecked Sendable {
     /// the writer has switched.
     /// - Returns: the new log's generation.
     func cut() -> Result<UInt64, SystemCallError> {
-        submit(Request(.cut))
+        submit(JournalRequest(.cut))
     }
 
     /// Accepts writes again after a failure; the compactor calls it once a snapshot holds
@@ -183,10 +161,10 @@ final class DurableJournal: @unchecked Sendable {
     /// Writes and fsyncs everything buffered, closes the log and ends the writer thread; later
     /// writes are refused. Blocks the calling thread until done.
     func stop() {
-        _ = submit(Request(.stop))
+        _ = submit(JournalRequest(.stop))
     }
 
-    private func submit(_ request: Request) -> Result<UInt64, SystemCallError> {
+    private func submit(_ request: JournalRequest) -> Result<UInt64, SystemCallError> {
         signal.lock()
         guard !writerGone else {
             signal.unlock()

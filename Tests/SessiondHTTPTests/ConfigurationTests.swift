@@ -68,3 +68,31 @@ struct ConfigurationTests {
         }
     }
 }
+
+@Suite("Configuration: the durable store")
+struct DurableConfigurationTests {
+    @Test func withoutADataDirectoryTheStoreIsMemoryOnlyAndFsyncIsEverysec() throws {
+        let configuration = try SessiondConfiguration.resolve(flags: [:], environment: [:], coreCount: 2)
+        #expect(configuration.dataDirectory == nil)
+        #expect(configuration.fsync == .everysec)
+    }
+
+    @Test func aDataDirectoryAndFsyncComeFromFlagsOrTheEnvironment() throws {
+        let environment = ["SESSIOND_DATA_DIR": "/var/lib/sessiond", "SESSIOND_FSYNC": "no"]
+        let fromEnvironment = try SessiondConfiguration.resolve(flags: [:], environment: environment, coreCount: 2)
+        #expect(fromEnvironment.dataDirectory == "/var/lib/sessiond")
+        #expect(fromEnvironment.fsync == .no)
+        let flagged = try SessiondConfiguration.resolve(flags: [.dataDir: "/data", .fsync: "always"], environment: environment, coreCount: 2)
+        #expect(flagged.dataDirectory == "/data")
+        #expect(flagged.fsync == .always)
+    }
+
+    @Test func aDataDirectoryWithRedisAnEmptyOneOrAnotherFsyncAreRefused() {
+        let refused: [[Setting: String]] = [[.dataDir: "/data", .store: "redis"], [.dataDir: ""], [.fsync: "sometimes"]]
+        for flags in refused {
+            #expect(throws: ConfigurationError.self, "\(flags)") {
+                try SessiondConfiguration.resolve(flags: flags, environment: [:], coreCount: 2)
+            }
+        }
+    }
+}
