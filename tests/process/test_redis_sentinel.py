@@ -67,9 +67,18 @@ def topology(tmp_path):
     procs = {}
     master, replica = free_port(), free_port()
     common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    procs["master"] = subprocess.Popen([REDIS, "--port", str(master), *common], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs["replica"] = subprocess.Popen([REDIS, "--port", str(replica), "--replicaof", "127.0.0.1", str(master), *common],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def own_dir(name):
+        # A replica writes the RDB of a full sync into its directory and loads it from there:
+        # each server needs one of its own (never the working directory, shared by all).
+        directory = tmp_path / name
+        directory.mkdir()
+        return ["--dir", str(directory)]
+
+    procs["master"] = subprocess.Popen([REDIS, "--port", str(master), *common, *own_dir("master")],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs["replica"] = subprocess.Popen([REDIS, "--port", str(replica), "--replicaof", "127.0.0.1", str(master), *common,
+                                         *own_dir("replica")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(master)
     wait_port(replica)
     sentinels = []
@@ -192,6 +201,12 @@ def test_failover_and_a_killed_master_under_load(tmp_path, topology):
                 assert time.monotonic() < deadline, "/readyz did not come back"
                 time.sleep(0.1)
 
+        marks = {"failover": promoted, "kill": killed, "promoted again": promoted_again}
+        not_found = [t for t, kind, status in load.records if kind == "read" and status == 404]
+        if not_found:
+            figures["404s: first and last, seconds after each event"] = {
+                name: (round(min(not_found) - at, 2), round(max(not_found) - at, 2)) for name, at in marks.items()
+            }
         statuses = [status for _, _, status in load.records]
         reads = [status for _, kind, status in load.records if kind == "read"]
         figures["requests"] = len(statuses)
