@@ -17,13 +17,18 @@ import Darwin
 /// descriptors, the spare is closed so that the next accept succeeds, and that connection is
 /// closed at once (shed) and the spare taken again. Each waiting connection then costs one
 /// accept and one close, and nothing spins. The log says so once per episode, and once more
-/// when a connection is accepted normally again.
+/// when a connection is accepted normally again after a second without failures (near the
+/// limit, normal and failed accepts can alternate; one episode must not become many lines).
 final class DescriptorReserve: Sendable {
     private let logger: Logger
     /// The spare descriptor, or -1 while it is given up.
     private let spare: Atomic<Int32>
-    /// Accepts that failed or were shed since the last normal one; 0 outside an episode.
+    /// Accepts that failed or were shed in this episode; 0 outside an episode.
     private let failures = Atomic<Int>(0)
+    /// When an accept last failed or was shed (`NIODeadline` nanoseconds).
+    private let lastFailure = Atomic<UInt64>(0)
+    /// How long accepts must go without failure before an episode ends.
+    static let quietPeriod: UInt64 = 1_000_000_000
 
     init(logger: Logger) {
         self.logger = logger
@@ -44,6 +49,7 @@ final class DescriptorReserve: Sendable {
             let descriptor = spare.exchange(-1, ordering: .relaxed)
             if descriptor >= 0 { close(descriptor) }
         }
+        lastFailure.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
         guard failures.add(1, ordering: .relaxed).oldValue == 0 else { return }
         if outOfDescriptors {
             logger.error(
@@ -57,7 +63,8 @@ final class DescriptorReserve: Sendable {
 
     /// A connection was accepted. Returns true when it must be closed at once: it could only be
     /// accepted with the spare descriptor (which is then taken again). Otherwise ends an episode
-    /// of failures, logging how many connections it cost.
+    /// of failures, logging how many connections it cost, once no accept has failed for
+    /// `quietPeriod`.
     func shouldShed() -> Bool {
         if spare.load(ordering: .relaxed) < 0 {
             let descriptor = Self.openSpare()
@@ -65,10 +72,13 @@ final class DescriptorReserve: Sendable {
                 let (exchanged, _) = spare.compareExchange(expected: -1, desired: descriptor, ordering: .relaxed)
                 if !exchanged { close(descriptor) }
             }
+            lastFailure.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
             failures.add(1, ordering: .relaxed)
             return true
         }
         guard failures.load(ordering: .relaxed) > 0 else { return false }
+        // Still within the episode while failures are recent: keep it one episode.
+        guard NIODeadline.now().uptimeNanoseconds &- lastFailure.load(ordering: .relaxed) >= Self.quietPeriod else { return false }
         let count = failures.exchange(0, ordering: .relaxed)
         if count > 0 {
             logger.notice("accepting connections again", metadata: ["failed_or_shed_accepts": "\(count)"])
