@@ -2,9 +2,8 @@
 
 Nothing here does I/O or imports a third-party package: request pieces (JSON bodies, the route
 named in error messages), an error answer turned into the exception the sync client raises for
-it (from any headers object with ``get`` and ``items``, such as httpx's), and the merge patch of
-what a request changed in a session's data. The sync client (``client.py``) and the Flask adapter
-(``flask.py``) have their own copies of these; they could import them from here instead.
+it (from any headers object with ``get`` and ``items``: http.client's and httpx's), and the merge
+patch of what a request changed in a session's data. Every client and adapter uses these.
 """
 
 from __future__ import annotations
@@ -132,11 +131,11 @@ class NotMergeable(Exception):
     """A change that an RFC 7396 merge patch cannot express (a None to be stored)."""
 
 
-def _has_null_member(value: Any) -> bool:
+def has_null_member(value: Any) -> bool:
     # A merge patch applies objects member by member (a null member removes); arrays and
     # scalars replace whole, nulls inside them included.
     if isinstance(value, dict):
-        return any(v is None or _has_null_member(v) for v in value.values())
+        return any(v is None or has_null_member(v) for v in value.values())
     return False
 
 
@@ -155,7 +154,7 @@ def merge_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]
             inner = merge_diff(previous, value)
             if inner:  # empty when only the order of keys differs
                 patch[key] = inner
-        elif value is None or _has_null_member(value):
+        elif value is None or has_null_member(value):
             raise NotMergeable(key)
         else:
             patch[key] = value

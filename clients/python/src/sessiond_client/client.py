@@ -34,18 +34,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Union
 
+from ._wire import problem_from
 from .errors import (
-    BadRequest,
-    NotFound,
-    PreconditionFailed,
-    ProblemError,
-    ServiceUnavailable,
     SessiondError,
     SessiondUnavailable,
-    SessionExists,
-    SessionNotFound,
-    Unauthorized,
-    UnprocessableContent,
 )
 
 __all__ = ["SessiondClient", "Session", "SessionSummary", "handle_for", "new_sid", "UNSET"]
@@ -554,47 +546,4 @@ class SessiondClient:
                 raise SessiondError(
                     f"Sessiond answered {response.status} with a body that is not JSON: {where}"
                 ) from error
-        raise _problem(response.status, response.headers, raw, where)
-
-
-def _problem(status: int, headers: http.client.HTTPMessage, raw: bytes, where: str) -> ProblemError:
-    body: dict[str, Any] = {}
-    if "json" in (headers.get("Content-Type") or ""):
-        try:
-            parsed = json.loads(raw)
-            if isinstance(parsed, dict):
-                body = parsed
-        except ValueError:
-            pass
-    kind = body.get("type")
-    title = body.get("title")
-    detail = body.get("detail")
-    if not body:
-        detail = raw.decode("utf-8", "replace").strip()[:200] or None
-    header_map = dict(headers.items())
-    type_ = kind if isinstance(kind, str) else None
-    title_ = title if isinstance(title, str) else http.client.responses.get(status)
-    detail_ = detail if isinstance(detail, str) else None
-    error: ProblemError
-    if status in (502, 503, 504):
-        retry_after: float | None = None
-        try:
-            retry_after = float(headers.get("Retry-After") or "")
-        except ValueError:
-            pass
-        error = ServiceUnavailable(
-            status, type_, title_, detail_, body=body, headers=header_map, retry_after=retry_after
-        )
-        error.args = (f"{where}: {error.args[0]}",)
-        return error
-    slug = (type_ or "").rsplit("/", 1)[-1]
-    cls: type[ProblemError]
-    if status == 404:
-        cls = SessionNotFound if slug == "session-not-found" else NotFound
-    elif status == 412:
-        cls = SessionExists if slug == "session-exists" else PreconditionFailed
-    else:
-        cls = {400: BadRequest, 401: Unauthorized, 422: UnprocessableContent}.get(status, ProblemError)
-    error = cls(status, type_, title_, detail_, body=body, headers=header_map)
-    error.args = (f"{where}: {error.args[0]}",)
-    return error
+        raise problem_from(response.status, response.headers, raw, where)

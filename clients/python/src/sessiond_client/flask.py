@@ -62,6 +62,7 @@ from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
+from ._wire import encode_json, has_null_member
 from .client import Session, SessiondClient, Timeout, handle_for
 from .errors import BadRequest, PreconditionFailed, SessiondError, SessiondUnavailable, SessionNotFound
 
@@ -85,21 +86,9 @@ logger = logging.getLogger("sessiond_client.flask")
 SID_PATTERN = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
-def _encode(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
 class _NotMergeable(Exception):
     """A change that an RFC 7396 merge patch cannot express (a None to be stored), or not
     safely (a tagged value, which a concurrent write of the same key would merge into)."""
-
-
-def _has_null_member(value: Any) -> bool:
-    # A merge patch applies objects member by member (a null member removes); arrays and
-    # scalars replace whole, nulls inside them included.
-    if isinstance(value, dict):
-        return any(v is None or _has_null_member(v) for v in value.values())
-    return False
 
 
 def _is_tagged(value: Any, tags: Mapping[str, Any]) -> bool:
@@ -122,7 +111,7 @@ def _merge_diff(old: Mapping[str, Any], new: Mapping[str, Any], tags: Mapping[st
         if key not in new:
             patch[key] = None
     for key, value in new.items():
-        if key in old and _encode(old[key]) == _encode(value):
+        if key in old and encode_json(old[key]) == encode_json(value):
             continue
         patch_value = _member_patch(old.get(key), value, tags)
         if patch_value is not None:
@@ -138,7 +127,7 @@ def _member_patch(old: Any, new: Any, tags: Mapping[str, Any]) -> Any:
     request writes the same key could end up as one object with both tags (neither value)."""
     if isinstance(new, dict) and isinstance(old, dict) and not _is_tagged(new, tags) and not _is_tagged(old, tags):
         return _merge_diff(old, new, tags) or None
-    if new is None or _has_null_member(new) or _has_tagged_object(new, tags):
+    if new is None or has_null_member(new) or _has_tagged_object(new, tags):
         raise _NotMergeable()
     if isinstance(new, dict) and _is_tagged(old, tags):
         raise _NotMergeable()
@@ -347,7 +336,7 @@ class SessiondSessionInterface(SessionInterface):
                 value = stored
             values[key] = value
             try:
-                baseline[key] = _encode(self.dump_value(app, value))
+                baseline[key] = encode_json(self.dump_value(app, value))
             except (TypeError, ValueError):
                 pass  # counts as changed, and fails the save only if it is still there
         return values, baseline
@@ -362,7 +351,7 @@ class SessiondSessionInterface(SessionInterface):
                 raise TypeError(f"session keys must be strings, not {type(key).__name__} ({key!r})")
             try:
                 stored[key] = self.dump_value(app, value)
-                texts[key] = _encode(stored[key])
+                texts[key] = encode_json(stored[key])
                 _check_integers(stored[key])
             except (TypeError, ValueError, OverflowError) as error:
                 raise TypeError(
