@@ -15,6 +15,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var tls: Bool
     /// The Sentinels to ask for the master's address, or nil to connect to `host` and `port`.
     public var sentinel: RedisSentinelConfiguration?
+    /// The seed nodes of a Redis Cluster, or nil when Redis is not a cluster. The URL's host and
+    /// port are then unused; its user, password and TLS apply to every node (database 0 only).
+    public var cluster: RedisClusterConfiguration?
     /// Connections each event loop keeps (commands are pipelined on them).
     public var connectionsPerLoop: Int
     public var connectTimeout: TimeAmount
@@ -39,6 +42,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.database = database
         self.tls = false
         self.sentinel = nil
+        self.cluster = nil
         self.connectionsPerLoop = connectionsPerLoop
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
@@ -108,6 +112,10 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var redactedURL: String {
         let user = username.map { "\($0):***@" } ?? (password == nil ? "" : ":***@")
         let shownHost = host.contains(":") ? "[\(host)]" : host
+        if let cluster {
+            let nodes = cluster.seeds.map(\.description).joined(separator: ",")
+            return "\(tls ? "rediss" : "redis")://\(user)cluster of \(nodes)"
+        }
         if let sentinel {
             let nodes = sentinel.nodes.map(\.description).joined(separator: ",")
             return "\(tls ? "rediss" : "redis")://\(user)master \(sentinel.masterName) of Sentinels \(nodes)/\(database)"

@@ -39,10 +39,14 @@ public final class RedisStore: SessionStore {
 
     /// A connection pool that loads the store's scripts.
     /// - Parameter security: TLS for `rediss://`, or nil for plain TCP.
+    /// - Parameter observer: gets the client's redirects, map reads, failovers and per-node latencies.
     public static func makePool(
-        configuration: RedisConfiguration, security: (any RedisChannelSecurity)? = nil, group: any EventLoopGroup, logger: Logger
+        configuration: RedisConfiguration, security: (any RedisChannelSecurity)? = nil, group: any EventLoopGroup,
+        observer: (any RedisClientObserver)? = nil, logger: Logger
     ) -> RedisConnectionPool {
-        RedisConnectionPool(configuration: configuration, group: group, scripts: RedisScripts.all, security: security, logger: logger)
+        RedisConnectionPool(
+            configuration: configuration, group: group, scripts: RedisScripts.all, security: security, observer: observer, logger: logger
+        )
     }
 
     /// The Redis key of a session: the prefix and the session's handle.
@@ -87,12 +91,13 @@ public final class RedisStore: SessionStore {
     }
 
     public func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
+        let key = keyBuffer(SessionHandle(id))
         let command = RedisCommand([
-            ByteBuffer(string: "HMGET"), keyBuffer(SessionHandle(id)), ByteBuffer(string: "data"), ByteBuffer(string: "permanent"),
+            ByteBuffer(string: "HMGET"), key, ByteBuffer(string: "data"), ByteBuffer(string: "permanent"),
             ByteBuffer(string: "subject"), ByteBuffer(string: "version"), ByteBuffer(string: "created"),
             ByteBuffer(string: "updated"), ByteBuffer(string: "expires"), ByteBuffer(string: "lifetime"),
         ])
-        return pool.send(command, on: eventLoop)
+        return pool.send(command, key: key, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMapThrowing { reply in
                 guard case let .array(fields) = reply, fields.count == 8 else { throw Self.unexpected(reply, "HMGET") }
@@ -242,10 +247,11 @@ public final class RedisStore: SessionStore {
         let pool = self.pool
         return index.entries(of: subject, at: now, on: eventLoop).flatMap { entries in
             let reads = entries.map { handle, _ in
-                pool.send(RedisCommand([
-                    ByteBuffer(string: "HMGET"), self.keyBuffer(handle), ByteBuffer(string: "permanent"), ByteBuffer(string: "subject"),
+                let key = self.keyBuffer(handle)
+                return pool.send(RedisCommand([
+                    ByteBuffer(string: "HMGET"), key, ByteBuffer(string: "permanent"), ByteBuffer(string: "subject"),
                     ByteBuffer(string: "created"), ByteBuffer(string: "updated"), ByteBuffer(string: "expires"),
-                ]), on: eventLoop)
+                ]), key: key, on: eventLoop)
             }
             return EventLoopFuture.whenAllSucceed(reads, on: eventLoop)
                 .flatMapErrorThrowing { throw Self.storeError($0) }
@@ -270,9 +276,8 @@ public final class RedisStore: SessionStore {
     }
 
     public func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        pool.send(RedisCommand("PING"), on: eventLoop)
+        pool.checkReady(on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
-            .map { _ in }
     }
 
     // MARK: - Replies

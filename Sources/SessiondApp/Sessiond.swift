@@ -135,7 +135,8 @@ public struct Sessiond: Sendable {
         case .redis:
             let security = try Self.redisSecurity(configuration, logger: logger)
             let pool = RedisStore.makePool(
-                configuration: configuration.redis, security: security, group: group, logger: Logger(label: "sessiond.redis")
+                configuration: configuration.redis, security: security, group: group,
+                observer: RedisClientMetrics(registry: metrics.registry), logger: Logger(label: "sessiond.redis")
             )
             for namespace in namespaces {
                 let prefix = namespace.isEmpty ? configuration.redisPrefix : configuration.redisPrefix + namespace + ":"

@@ -43,6 +43,7 @@ struct SessiondCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.redisSentinelMaster.help)) var redisSentinelMaster: String?
     @Option(help: ArgumentHelp(Setting.redisSentinelUsername.help)) var redisSentinelUsername: String?
     @Option(help: ArgumentHelp(Setting.redisSentinelPassword.help)) var redisSentinelPassword: String?
+    @Option(help: ArgumentHelp(Setting.redisCluster.help)) var redisCluster: String?
     @Option(help: ArgumentHelp(Setting.lifetime.help)) var lifetime: String?
     @Option(help: ArgumentHelp(Setting.permanentLifetime.help)) var permanentLifetime: String?
     @Option(help: ArgumentHelp(Setting.absoluteLifetime.help)) var absoluteLifetime: String?
@@ -73,6 +74,7 @@ struct SessiondCommand: AsyncParsableCommand {
             (.redisTLSCertFile, redisTLSCertFile), (.redisTLSKeyFile, redisTLSKeyFile), (.redisTLSInsecure, redisTLSInsecure),
             (.redisSentinels, redisSentinels), (.redisSentinelMaster, redisSentinelMaster),
             (.redisSentinelUsername, redisSentinelUsername), (.redisSentinelPassword, redisSentinelPassword),
+            (.redisCluster, redisCluster),
             (.lifetime, lifetime),
             (.permanentLifetime, permanentLifetime), (.absoluteLifetime, absoluteLifetime), (.maxLifetime, maxLifetime),
             (.maxBodyBytes, maxBodyBytes), (.maxDataDepth, maxDataDepth), (.idleTimeout, idleTimeout),

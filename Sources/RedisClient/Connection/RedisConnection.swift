@@ -22,9 +22,10 @@ public final class RedisConnection: Sendable {
         return promise.futureResult
     }
 
-    /// Sends `command`; `promise` completes with its reply or failure.
-    public func send(_ command: RedisCommand, deadline: NIODeadline, promise: EventLoopPromise<RESPValue>) {
-        channel.write(RedisRequest(command, deadline: deadline, promise: promise), promise: nil)
+    /// Sends `command` (right after `ASKING` when `asking`); `promise` completes with its reply
+    /// or failure.
+    public func send(_ command: RedisCommand, deadline: NIODeadline, promise: EventLoopPromise<RESPValue>, asking: Bool = false) {
+        channel.write(RedisRequest(command, deadline: deadline, promise: promise, asking: asking), promise: nil)
     }
 
     /// Closes the connection; pending commands fail with `.connectionClosed`.

@@ -5,11 +5,15 @@ public struct RedisRequest: Sendable {
     public let command: RedisCommand
     public let deadline: NIODeadline
     public let promise: EventLoopPromise<RESPValue>
+    /// Whether `ASKING` goes right before the command, on the same connection (a cluster slot
+    /// being migrated: the `ASK` redirect); the promise gets the command's reply only.
+    public let asking: Bool
 
-    public init(_ command: RedisCommand, deadline: NIODeadline, promise: EventLoopPromise<RESPValue>) {
+    public init(_ command: RedisCommand, deadline: NIODeadline, promise: EventLoopPromise<RESPValue>, asking: Bool = false) {
         self.command = command
         self.deadline = deadline
         self.promise = promise
+        self.asking = asking
     }
 }
 
@@ -40,6 +44,19 @@ public final class RedisConnectionHandler: ChannelDuplexHandler {
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
+        if request.asking {
+            // ASKING holds for the next command only: write both in this one call, so that
+            // nothing comes between them. Its own reply (+OK) is dropped; if it failed, the
+            // command gets ASK or MOVED again and the caller decides.
+            let asked = context.eventLoop.makePromise(of: RESPValue.self)
+            asked.futureResult.whenFailure { _ in }
+            if case let .write(deadline) = machine.send(asked, deadline: request.deadline) {
+                context.write(wrapOutboundOut(RedisCommand("ASKING")), promise: nil)
+                if let deadline { arm(deadline, context: context) }
+            } else {
+                asked.fail(RedisClientError.connectionClosed("the connection to Redis closed"))
+            }
+        }
         switch machine.send(request.promise, deadline: request.deadline) {
         case let .fail(error):
             request.promise.fail(error)

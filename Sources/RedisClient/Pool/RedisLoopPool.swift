@@ -11,10 +11,14 @@ final class RedisLoopPool: @unchecked Sendable {
         let command: RedisCommand
         let deadline: NIODeadline
         let promise: EventLoopPromise<RESPValue>
+        let asking: Bool
     }
 
     let eventLoop: any EventLoop
     private let configuration: RedisConfiguration
+    /// The node this pool connects to instead of the configuration's host and port (a cluster
+    /// node), or nil.
+    let node: RedisNodeAddress?
     private let security: (any RedisChannelSecurity)?
     private let logger: Logger
     private var machine: RedisLoopPoolStateMachine
@@ -27,9 +31,13 @@ final class RedisLoopPool: @unchecked Sendable {
     /// Why the last attempt to connect failed, for the errors of the requests that wait in vain.
     private var lastConnectError: (any Error)?
 
-    init(eventLoop: any EventLoop, configuration: RedisConfiguration, security: (any RedisChannelSecurity)?, logger: Logger) {
+    init(
+        eventLoop: any EventLoop, configuration: RedisConfiguration, node: RedisNodeAddress? = nil, security: (any RedisChannelSecurity)?,
+        logger: Logger
+    ) {
         self.eventLoop = eventLoop
         self.configuration = configuration
+        self.node = node
         self.security = security
         self.logger = logger
         self.machine = RedisLoopPoolStateMachine(configuration: .init(
@@ -38,16 +46,17 @@ final class RedisLoopPool: @unchecked Sendable {
         ))
     }
 
-    /// Sends `command`, to be answered by `deadline`. Must be called on `eventLoop`.
+    /// Sends `command` (right after `ASKING` on the same connection when `asking`), to be
+    /// answered by `deadline`. Must be called on `eventLoop`.
     /// - Returns: the reply; fails with `RedisClientError`: `.timeout` past the deadline,
     ///   `.notConnected` when Redis cannot be reached in time, `.overloaded` when too many
     ///   requests wait, or the connection's own failures.
-    func send(_ command: RedisCommand, deadline: NIODeadline) -> EventLoopFuture<RESPValue> {
+    func send(_ command: RedisCommand, deadline: NIODeadline, asking: Bool = false) -> EventLoopFuture<RESPValue> {
         eventLoop.preconditionInEventLoop()
         let promise = eventLoop.makePromise(of: RESPValue.self)
         nextRequest &+= 1
         let id = nextRequest
-        waiting[id] = Waiting(command: command, deadline: deadline, promise: promise)
+        waiting[id] = Waiting(command: command, deadline: deadline, promise: promise, asking: asking)
         run(machine.request(id, deadline: deadline, now: eventLoop.now))
         return promise.futureResult
     }
@@ -72,12 +81,13 @@ final class RedisLoopPool: @unchecked Sendable {
                     request.promise.fail(RedisClientError.connectionClosed("the connection to Redis closed"))
                     continue
                 }
-                connection.send(request.command, deadline: request.deadline, promise: request.promise)
+                connection.send(request.command, deadline: request.deadline, promise: request.promise, asking: request.asking)
                 request.promise.futureResult.whenComplete { result in
                     if case let .failure(error) = result, (error as? RedisClientError)?.detail.hasPrefix("READONLY") == true {
                         // A replica now (a failover): drop the connection, so the next one asks
-                        // the Sentinels where the master is.
-                        self.logger.warning("Redis answered READONLY: it is a replica now; reconnecting to the master", metadata: ["redis": "\(self.configuration.redactedURL)"])
+                        // the Sentinels where the master is (on a cluster, the router refreshes
+                        // its map).
+                        self.logger.warning("Redis answered READONLY: it is a replica now; reconnecting to the master", metadata: ["redis": "\(self.target)"])
                         _ = connection.close()
                     }
                     self.run(self.machine.completed(slot: slot, attempt: attempt, now: self.eventLoop.now))
@@ -114,6 +124,11 @@ final class RedisLoopPool: @unchecked Sendable {
         let configuration = self.configuration
         let security = self.security
         let loop = eventLoop
+        if let node {
+            return RedisConnection.connect(
+                configuration, address: (node.host, node.port), security: security, on: loop, onWritabilityChange: onWritabilityChange
+            )
+        }
         guard let sentinel = configuration.sentinel else {
             return RedisConnection.connect(configuration, security: security, on: loop, onWritabilityChange: onWritabilityChange)
         }
@@ -139,14 +154,14 @@ final class RedisLoopPool: @unchecked Sendable {
                 self.lastConnectError = nil
                 if self.failing {
                     self.failing = false
-                    self.logger.notice("connected to Redis again", metadata: ["redis": "\(self.configuration.redactedURL)"])
+                    self.logger.notice("connected to Redis again", metadata: ["redis": "\(self.target)"])
                 }
                 connection.channel.closeFuture.whenComplete { _ in
                     if let current = self.connections[slot], current.attempt == attempt { self.connections[slot] = nil }
                     let before = self.machine.isFailing
                     self.run(self.machine.connectionClosed(slot: slot, attempt: attempt, now: self.eventLoop.now))
                     if !before && !self.closed {
-                        self.logger.warning("connection to Redis lost; reopening it when the next command comes", metadata: ["redis": "\(self.configuration.redactedURL)"])
+                        self.logger.warning("connection to Redis lost; reopening it when the next command comes", metadata: ["redis": "\(self.target)"])
                     }
                 }
                 self.run(self.machine.connected(slot: slot, attempt: attempt, now: self.eventLoop.now))
@@ -154,15 +169,18 @@ final class RedisLoopPool: @unchecked Sendable {
                 self.lastConnectError = error
                 if !self.failing {
                     self.failing = true
-                    self.logger.error("cannot use Redis", metadata: ["redis": "\(self.configuration.redactedURL)", "error": "\(error)"])
+                    self.logger.error("cannot use Redis", metadata: ["redis": "\(self.target)", "error": "\(error)"])
                 }
                 self.run(self.machine.connectFailed(slot: slot, attempt: attempt, now: self.eventLoop.now))
             }
         }
     }
 
+    /// What logs name: the cluster node, or the URL without its password.
+    private var target: String { node.map { "cluster node \($0)" } ?? configuration.redactedURL }
+
     private func error(for failure: RedisLoopPoolStateMachine.Failure) -> RedisClientError {
-        let target = "Redis at \(configuration.host):\(configuration.port)"
+        let target = "Redis at \(node?.description ?? "\(configuration.host):\(configuration.port)")"
         let why = lastConnectError.map { error in
             " (last attempt: \((error as? RedisClientError)?.detail ?? "\(error)"))"
         } ?? ""

@@ -92,6 +92,18 @@ public struct SessiondConfiguration: Sendable {
                 nodes: sentinels, masterName: sentinelMaster, username: sentinelUser, password: sentinelPassword
             )
         }
+        let clusterNodes = try reader.optionalValue(.redisCluster, expected: "host:port[,host:port...], without --redis-sentinels") { text in
+            sentinels == nil ? RedisClusterConfiguration.seeds(text) : nil
+        }
+        if let clusterNodes {
+            guard redis.database == 0 else {
+                throw ConfigurationError(
+                    setting: .redisURL, value: redis.redactedURL, source: "--redis-cluster given with it",
+                    expected: "database 0 (a Redis Cluster has no other): drop the /\(redis.database) from the URL"
+                )
+            }
+            redis.cluster = RedisClusterConfiguration(seeds: clusterNodes)
+        }
         let redisTLS = redis.tls
             ? RedisTLS.Settings(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile, insecure: insecure)
             : nil

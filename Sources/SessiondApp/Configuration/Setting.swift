@@ -16,6 +16,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case redisSentinelMaster = "redis-sentinel-master"
     case redisSentinelUsername = "redis-sentinel-username"
     case redisSentinelPassword = "redis-sentinel-password"
+    case redisCluster = "redis-cluster"
     case lifetime
     case permanentLifetime = "permanent-lifetime"
     case absoluteLifetime = "absolute-lifetime"
@@ -65,6 +66,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .redisSentinelMaster: return nil
         case .redisSentinelUsername: return nil
         case .redisSentinelPassword: return nil
+        case .redisCluster: return nil
         case .lifetime: return "1d"
         case .permanentLifetime: return "31d"
         case .absoluteLifetime: return nil
@@ -107,6 +109,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .redisSentinelMaster: return "With --redis-sentinels: the master's name as the Sentinels monitor it."
         case .redisSentinelUsername: return "With --redis-sentinels: ACL user of the Sentinels themselves."
         case .redisSentinelPassword: return "With --redis-sentinels: password of the Sentinels themselves."
+        case .redisCluster: return "With --store redis: nodes of a Redis Cluster as host:port[,host:port...] (any few; the others are learnt from them); the URL's host and port are then not used, its user, password and rediss:// are (database 0 only)."
         case .lifetime: return "Idle lifetime of sessions that are not permanent (seconds, or 90s, 30m, 12h, 1d; at most 36500d)."
         case .permanentLifetime: return "Idle lifetime of permanent sessions."
         case .absoluteLifetime: return "Cap on any session's life counted from its creation, whatever its activity (off by default)."
