@@ -64,6 +64,21 @@ struct RedisConnectionHandlerTests {
         _ = try channel.finish()
     }
 
+    @Test func askingGoesRightBeforeItsCommandAndItsReplyIsNotTheCommands() throws {
+        let channel = try makeChannel()
+        let before = send(channel, RedisCommand("GET", "a"))
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        channel.write(RedisRequest(RedisCommand("GET", "b"), deadline: channel.eventLoop.now + .seconds(1), promise: promise, asking: true), promise: nil)
+        let after = send(channel, RedisCommand("GET", "c"))
+        channel.embeddedEventLoop.run()
+        #expect(try outbound(channel) == "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$6\r\nASKING\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n*2\r\n$3\r\nGET\r\n$1\r\nc\r\n")
+        try channel.writeInbound(ByteBuffer(string: "$1\r\nA\r\n+OK\r\n$1\r\nB\r\n$1\r\nC\r\n"))
+        #expect(try before.wait() == .bulkString(Array("A".utf8)))
+        #expect(try promise.futureResult.wait() == .bulkString(Array("B".utf8)))
+        #expect(try after.wait() == .bulkString(Array("C".utf8)))
+        _ = try channel.finish()
+    }
+
     @Test func aDroppedConnectionFailsEveryPendingCommand() throws {
         let channel = try makeChannel()
         let futures = (0..<5).map { _ in send(channel, RedisCommand("PING")) }

@@ -122,7 +122,7 @@ public final class RedisTestServer: @unchecked Sendable {
         return nil
     }
 
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw StartError(description: "socket() failed") }
         defer { close(fd) }

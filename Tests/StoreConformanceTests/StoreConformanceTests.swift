@@ -18,6 +18,8 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
     case redis
     /// Redis over TLS (`rediss://`), verified against a test CA.
     case redisTLS = "redis-tls"
+    /// A Redis Cluster of 3 primaries and 3 replicas.
+    case redisCluster = "redis-cluster"
 
     var testDescription: String { rawValue }
 
@@ -41,6 +43,14 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
             return RedisStore(
                 configuration: configuration, prefix: "conformance:\(SessionID.random()):", policy: policy,
                 group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.redis")
+            )
+        case .redisCluster:
+            var configuration = RedisConfiguration()
+            configuration.cluster = RedisClusterConfiguration(seeds: RedisClusterConfiguration.seeds(RedisTestCluster.shared.seeds) ?? [])
+            configuration.commandTimeout = .seconds(5)
+            return RedisStore(
+                configuration: configuration, prefix: "conformance:\(SessionID.random()):", policy: policy,
+                group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.redis-cluster")
             )
         case .redisTLS:
             let (server, certificates) = Self.sharedTLS

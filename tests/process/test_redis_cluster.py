@@ -39,12 +39,28 @@ def metric(port, name):
     return float(match.group(1)) if match else None
 
 
+README = os.path.join(os.path.dirname(__file__), "../../README.md")
+PASSWORD = "cluster-test-password"
+
+
+def readme_cluster_acl():
+    """The README's ACL line for a cluster user, as a list of arguments."""
+    with open(README) as readme:
+        lines = [line.strip() for line in readme if line.strip().startswith("ACL SETUSER sessiond") and "+asking" in line]
+    assert len(lines) == 1, "the README should show one ACL SETUSER line for a cluster"
+    return lines[0].replace(">PASSWORD", f">{PASSWORD}").split()[1:]
+
+
 @pytest.fixture
 def cluster(tmp_path):
+    """The cluster, with the README's ACL user on every node (sessiond logs in as it)."""
     cluster = RedisCluster(str(tmp_path / "cluster"))
     os.makedirs(cluster.directory)
     try:
         cluster.start()
+        acl = readme_cluster_acl()
+        for port in cluster.ports:
+            assert redis_cli(port, "acl", *acl) == "OK"
         yield cluster
     finally:
         cluster.stop()
@@ -55,7 +71,8 @@ def sessiond(tmp_path, cluster):
     port = free_port()
     log = open(tmp_path / "sessiond.log", "w")
     process = subprocess.Popen(
-        [BIN, "--port", str(port), "--store", "redis", "--redis-cluster", cluster.seeds, "--redis-timeout", "1s",
+        [BIN, "--port", str(port), "--store", "redis", "--redis-url", f"redis://sessiond:{PASSWORD}@unused/0",
+         "--redis-cluster", cluster.seeds, "--redis-timeout", "1s",
          "--redis-connections", "2", "--log-level", "notice"],
         stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -41,11 +41,22 @@ final class RedisClusterRouter: RedisLoopSender, @unchecked Sendable {
 
     /// Succeeds when every slot has a primary in this loop's map and every primary answers
     /// PING by `deadline`; else fails naming what is missing (and asks for a new map).
+    /// Waits (until `deadline`) for the first map when there is none yet.
     func checkReady(deadline: NIODeadline) -> EventLoopFuture<Void> {
+        checkReady(deadline: deadline, retries: 0)
+    }
+
+    private func checkReady(deadline: NIODeadline, retries: Int) -> EventLoopFuture<Void> {
         eventLoop.preconditionInEventLoop()
         guard let topology, topology.coversAllSlots else {
             refresher.request()
-            let why = topology == nil ? "no map of the cluster's slots yet" : "some slots of the cluster have no primary"
+            let pause = policy.pause(after: retries)
+            if topology == nil, eventLoop.now + pause < deadline {
+                return eventLoop.scheduleTask(in: pause) {}.futureResult.flatMap {
+                    self.checkReady(deadline: deadline, retries: retries + 1)
+                }
+            }
+            let why = topology == nil ? "no map of the cluster's slots yet (no node answered CLUSTER SLOTS)" : "some slots of the cluster have no primary"
             return eventLoop.makeFailedFuture(RedisClientError.notConnected("Redis Cluster: \(why)"))
         }
         let pings = topology.primaries.filter(topology.servesSlots).map { node in
