@@ -225,6 +225,7 @@ let package = Package(
                 "SessiondApp",
                 "SessiondOpenAPI",
                 "SessionCore",
+                "RedisClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -2,6 +2,7 @@ import Logging
 @testable import HTTPTransport
 @testable import SessiondAPI
 @testable import SessiondApp
+import RedisClient
 import Testing
 
 @Suite("Configuration: flag, then environment, then default")
@@ -92,6 +93,36 @@ struct DurableConfigurationTests {
         for flags in refused {
             #expect(throws: ConfigurationError.self, "\(flags)") {
                 try SessiondConfiguration.resolve(flags: flags, environment: [:], coreCount: 2)
+            }
+        }
+    }
+
+    @Test func clusterSeedsAreReadAndTheURLKeepsItsCredentialsAndTLS() throws {
+        let configuration = try SessiondConfiguration.resolve(
+            flags: [.store: "redis", .redisCluster: "10.0.0.1:7000,10.0.0.2"], environment: ["SESSIOND_REDIS_URL": "rediss://app:secret@unused/0"],
+            coreCount: 2
+        )
+        #expect(configuration.redis.cluster?.seeds == [RedisNodeAddress(host: "10.0.0.1", port: 7000), RedisNodeAddress(host: "10.0.0.2", port: 6379)])
+        #expect(configuration.redis.tls)
+        #expect(configuration.redis.username == "app")
+        #expect(!configuration.redis.redactedURL.contains("secret"))
+        #expect(configuration.redis.redactedURL.contains("cluster of 10.0.0.1:7000,10.0.0.2:6379"))
+    }
+
+    @Test func clusterWithSentinelsADatabaseOrBadSeedsIsRefused() {
+        let refused: [([Setting: String], Setting)] = [
+            ([.redisCluster: "a:1", .redisSentinels: "b:2", .redisSentinelMaster: "m"], .redisCluster),
+            ([.redisCluster: "a:1", .redisURL: "redis://h:6379/3"], .redisURL),
+            ([.redisCluster: "a:1,,b:2"], .redisCluster),
+            ([.redisCluster: "a:99999"], .redisCluster),
+            ([.redisCluster: ""], .redisCluster),
+        ]
+        for (flags, setting) in refused {
+            do {
+                _ = try SessiondConfiguration.resolve(flags: flags, environment: [:], coreCount: 2)
+                Issue.record("accepted \(flags)")
+            } catch {
+                #expect(error.setting == setting, "\(flags): \(error)")
             }
         }
     }
