@@ -166,3 +166,77 @@ def test_a_full_redis_is_named_out_of_memory_and_reads_keep_working(tmp_path):
         sessiond.wait()
         redis.wait()
         log.close()
+
+
+def redis_cli(port, *args):
+    return subprocess.run([shutil.which("redis-cli") or "/usr/bin/redis-cli", "-p", str(port), *map(str, args)],
+                          capture_output=True, text=True, timeout=10).stdout.strip()
+
+
+def connections_received(port):
+    for line in redis_cli(port, "info", "stats").splitlines():
+        if line.startswith("total_connections_received:"):
+            return int(line.split(":")[1])
+    return -1
+
+
+def test_a_master_turned_replica_answers_readonly_and_its_connection_is_reopened(tmp_path):
+    """The Redis that sessiond writes to becomes a replica (a failover without Sentinel in
+    front): writes get 503 whose detail names the read-only replica, never 404; the log says
+    READONLY and that the connection is reopened, and it is (Redis counts a new connection);
+    reads keep working; once Redis is a master again, writes succeed."""
+    first, second, port = free_port(), free_port(), free_port()
+    dirs = [tmp_path / "a", tmp_path / "b"]
+    for d in dirs:
+        d.mkdir()
+    servers = [subprocess.Popen([REDIS, "--port", str(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                 "--repl-diskless-sync-delay", "0", "--dir", str(d)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p, d in zip((first, second), dirs)]
+    for p in (first, second):
+        wait_port(p)
+    log = open(tmp_path / "sessiond.log", "w")
+    sessiond = subprocess.Popen([BIN, "--port", str(port), "--store", "redis", "--redis-url", f"redis://127.0.0.1:{first}/0",
+                                 "--log-level", "notice"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port)
+        status, _, body = call(port, "POST", "/sessions", {"data": {"n": 0}})
+        assert status == 201
+        sid = json.loads(body)["sid"]
+        # The second server copies the first, then they swap roles.
+        assert redis_cli(second, "replicaof", "127.0.0.1", first) == "OK"
+        deadline = time.monotonic() + 10
+        while "master_link_status:up" not in redis_cli(second, "info", "replication"):
+            assert time.monotonic() < deadline, "the copy did not sync"
+            time.sleep(0.05)
+        assert redis_cli(second, "replicaof", "no", "one") == "OK"
+        assert redis_cli(first, "replicaof", "127.0.0.1", second) == "OK"
+        while "master_link_status:up" not in redis_cli(first, "info", "replication"):
+            assert time.monotonic() < deadline, "the old master did not become a replica"
+            time.sleep(0.05)
+        before = connections_received(first)
+
+        status, headers, body = call(port, "PUT", f"/sessions/{sid}", {"data": {"n": 1}})
+        assert status == 503 and headers.get("Retry-After") == "1", body
+        assert "read-only replica" in json.loads(body)["detail"], body
+        status, _, body = call(port, "GET", f"/sessions/{sid}")
+        assert status == 200 and json.loads(body)["data"] == {"n": 0}, body
+        metrics = call(port, "GET", "/metrics")[2].decode()
+        assert any(line.startswith("sessiond_store_refusals_total") and 'reason="readonly"' in line and float(line.split()[-1]) >= 1
+                   for line in metrics.splitlines()), metrics
+        assert connections_received(first) > before, "the connection that got READONLY was not reopened"
+
+        assert redis_cli(first, "replicaof", "no", "one") == "OK"
+        deadline = time.monotonic() + 5
+        while call(port, "PUT", f"/sessions/{sid}", {"data": {"n": 2}})[0] != 200:
+            assert time.monotonic() < deadline, "writes did not resume on the master"
+            time.sleep(0.05)
+        log.flush()
+        text = (tmp_path / "sessiond.log").read_text()
+        assert "READONLY" in text and "reconnecting" in text, text[-2000:]
+    finally:
+        sessiond.kill()
+        sessiond.wait()
+        for server in servers:
+            server.kill()
+            server.wait()
+        log.close()
