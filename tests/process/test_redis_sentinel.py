@@ -223,6 +223,10 @@ def test_failover_and_a_killed_master_under_load(tmp_path, topology):
         assert figures["kill -9: first write after the promotion (s)"] < 5
         for sid in known:
             assert call(port, "GET", f"/sessions/{sid}")[0] == 200
+        # Each +switch-master is counted.
+        metrics = call(port, "GET", "/metrics")[1].decode()
+        failovers = [line for line in metrics.splitlines() if line.startswith("sessiond_redis_failovers_total ")]
+        assert failovers and float(failovers[0].split()[1]) >= 2, failovers
     finally:
         sessiond.terminate()
         sessiond.wait(timeout=15)

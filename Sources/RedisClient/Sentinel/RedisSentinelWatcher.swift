@@ -17,7 +17,7 @@ final class RedisSentinelWatcher: @unchecked Sendable {
     private var stopped = false
     private var next = 0
 
-    /// - Parameter onSwitch: called with the new master's `host:port` when the Sentinels switch it.
+    /// - Parameter onSwitch: called with the old master's `host:port` when the Sentinels switch it.
     init(
         sentinel: RedisSentinelConfiguration, base: RedisConfiguration, security: (any RedisChannelSecurity)?, eventLoop: any EventLoop,
         logger: Logger, onSwitch: @escaping @Sendable (String) -> Void
@@ -70,7 +70,7 @@ final class RedisSentinelWatcher: @unchecked Sendable {
                         logger.notice("the Sentinels switched the Redis master", metadata: [
                             "master": "\(masterName)", "from": "\(words[1]):\(words[2])", "to": "\(words[3]):\(words[4])",
                         ])
-                        onSwitch("\(words[3]):\(words[4])")
+                        onSwitch("\(words[1]):\(words[2])")
                     })
                 }
             }
