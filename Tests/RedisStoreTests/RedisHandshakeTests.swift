@@ -14,7 +14,7 @@ struct RedisHandshakeTests {
 
     private func store(_ url: String) throws -> RedisStore {
         var configuration = try #require(RedisConfiguration(url: url))
-        configuration.commandTimeout = .seconds(2)
+        configuration.commandTimeout = .seconds(5)   // generous: these tests are about the handshake, not timing
         return RedisStore(configuration: configuration, policy: policy, group: group, logger: Logger(label: "test.redis"))
     }
 
