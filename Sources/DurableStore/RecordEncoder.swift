@@ -24,6 +24,12 @@ enum RecordEncoder {
             var flags: UInt8 = session.permanent ? 1 : 0
             if session.subject != nil { flags |= 2 }
             if session.lifetime != nil { flags |= 4 }
+            switch session.rotation {
+            case .rotatedTo: flags |= 8
+            case .pendingFrom: flags |= 16
+            case .rotatedFrom: flags |= 32
+            case nil: break
+            }
             buffer.append(flags)
             if let lifetime = session.lifetime { buffer.appendLittleEndian(lifetime) }
             if let subject = session.subject {
@@ -33,6 +39,17 @@ enum RecordEncoder {
             }
             buffer.appendLittleEndian(UInt32(session.data.count))
             buffer.append(contentsOf: session.data)
+            switch session.rotation {
+            case let .rotatedTo(handle, readableUntil):
+                buffer.appendLittleEndian(handle.high)
+                buffer.appendLittleEndian(handle.low)
+                buffer.appendLittleEndian(readableUntil.millisecondsSinceEpoch)
+            case let .pendingFrom(handle), let .rotatedFrom(handle):
+                buffer.appendLittleEndian(handle.high)
+                buffer.appendLittleEndian(handle.low)
+            case nil:
+                break
+            }
         case let .remove(namespace, handle):
             buffer.append(DurableRecord.Kind.remove.rawValue)
             appendKey(namespace, handle, to: &buffer)

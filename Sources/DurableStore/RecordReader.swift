@@ -68,7 +68,8 @@ private struct PayloadReader {
         switch kind {
         case .put:
             guard let (namespace, handle) = key(), let version = integer(UInt64.self), let created = integer(Int64.self),
-                  let updated = integer(Int64.self), let expires = integer(Int64.self), let flags = byte(), flags & ~7 == 0
+                  let updated = integer(Int64.self), let expires = integer(Int64.self), let flags = byte(), flags & ~63 == 0,
+                  [0, 8, 16, 32].contains(flags & 56)
             else { return nil }
             var lifetime: Int64?
             if flags & 4 != 0 {
@@ -81,10 +82,23 @@ private struct PayloadReader {
                 subject = value
             }
             guard let count = integer(UInt32.self), let data = take(Int(count)) else { return nil }
+            var rotation: RotationMark?
+            if flags & 56 != 0 {
+                guard let high = integer(UInt64.self), let low = integer(UInt64.self) else { return nil }
+                let other = SessionHandle(high: high, low: low)
+                switch flags & 56 {
+                case 8:
+                    guard let until = integer(Int64.self) else { return nil }
+                    rotation = .rotatedTo(other, readableUntil: Timestamp(millisecondsSinceEpoch: until))
+                case 16: rotation = .pendingFrom(other)
+                default: rotation = .rotatedFrom(other)
+                }
+            }
             let session = Session(
                 id: MemoryStore.restoredID, data: Array(data), permanent: flags & 1 != 0, subject: subject, lifetime: lifetime,
                 version: version, createdAt: Timestamp(millisecondsSinceEpoch: created),
-                updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires)
+                updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires),
+                rotation: rotation
             )
             return .put(namespace: namespace, handle: handle, session: session)
         case .remove:

@@ -129,7 +129,7 @@ struct Recovery {
         switch problem {
         case let .unsupportedVersion(version):
             return DurableStoreError(.unsupportedVersion, """
-                \(path) is in format version \(version); this sessiond reads version \(FileHeader.currentVersion). \
+                \(path) is in format version \(version); this sessiond reads versions \(FileHeader.oldestReadable) to \(FileHeader.currentVersion). \
                 Start the sessiond version that wrote it, or move the data directory aside to start empty
                 """)
         case .notADataFile:

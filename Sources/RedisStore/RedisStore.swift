@@ -18,7 +18,7 @@ public final class RedisStore: SessionStore {
     public let pool: RedisConnectionPool
     public let policy: LifetimePolicy
     private let prefix: String
-    private let index: RedisSubjectIndex
+    let index: RedisSubjectIndex
 
     public convenience init(
         configuration: RedisConfiguration, security: (any RedisChannelSecurity)? = nil, prefix: String = "sessiond:",
@@ -51,10 +51,10 @@ public final class RedisStore: SessionStore {
     /// The Redis key of a subject's index.
     public func indexKey(for subject: Subject) -> String { prefix + "subject:" + subject.value }
 
-    private func keyBuffer(_ handle: SessionHandle) -> ByteBuffer { ByteBuffer(string: key(for: handle)) }
+    func keyBuffer(_ handle: SessionHandle) -> ByteBuffer { ByteBuffer(string: key(for: handle)) }
 
     private static func text(_ value: Int64) -> ByteBuffer { ByteBuffer(string: String(value)) }
-    private static func text(_ value: Timestamp) -> ByteBuffer { ByteBuffer(string: String(value.millisecondsSinceEpoch)) }
+    static func text(_ value: Timestamp) -> ByteBuffer { ByteBuffer(string: String(value.millisecondsSinceEpoch)) }
 
     // MARK: - SessionStore
 
@@ -76,6 +76,7 @@ public final class RedisStore: SessionStore {
                 ByteBuffer(string: session.subject?.value ?? ""), Self.text(Int64(session.version)), Self.text(session.createdAt),
                 Self.text(session.updatedAt), Self.text(session.expiresAt), ByteBuffer(string: isub), Self.text(iexp),
                 ByteBuffer(string: session.lifetime.map { String($0) } ?? ""),
+                ByteBuffer(string: session.isPending ? session.rotation?.original?.description ?? "" : ""),
             ]
             return pool.evaluate(script: RedisScripts.insertIndex, keys: [key], arguments: arguments, on: eventLoop)
                 .flatMapErrorThrowing { throw Self.storeError($0) }
@@ -91,14 +92,23 @@ public final class RedisStore: SessionStore {
             ByteBuffer(string: "HMGET"), keyBuffer(SessionHandle(id)), ByteBuffer(string: "data"), ByteBuffer(string: "permanent"),
             ByteBuffer(string: "subject"), ByteBuffer(string: "version"), ByteBuffer(string: "created"),
             ByteBuffer(string: "updated"), ByteBuffer(string: "expires"), ByteBuffer(string: "lifetime"),
+            ByteBuffer(string: "rotated"), ByteBuffer(string: "grace"), ByteBuffer(string: "pending"), ByteBuffer(string: "from"),
         ])
         return pool.send(command, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMapThrowing { reply in
-                guard case let .array(fields) = reply, fields.count == 8 else { throw Self.unexpected(reply, "HMGET") }
+                guard case let .array(fields) = reply, fields.count == 12 else { throw Self.unexpected(reply, "HMGET") }
+                // No data: absent, or a rotated session's data-less marker.
                 guard case .bulkString = fields[0] else { return nil }
-                let session = try Self.session(id, fields[...])
-                return session.isLive(at: now) ? session : nil
+                var session = try Self.session(id, fields[0..<8])
+                session.rotation = Self.rotation(fields[8...])
+                guard session.isLive(at: now) else { return nil }
+                if case let .rotatedTo(_, readableUntil) = session.rotation {
+                    // Read-only in its grace window, and shown as ending with it.
+                    guard session.isReadableFrozen(at: now) else { return nil }
+                    session.expiresAt = min(readableUntil, session.expiresAt)
+                }
+                return session
             }
     }
 
@@ -146,6 +156,10 @@ public final class RedisStore: SessionStore {
             arguments[1] = ByteBuffer(string: "touch")
             arguments += [ByteBuffer(), ByteBuffer(), ByteBuffer(string: "k"), ByteBuffer(), Self.text(0)]
             arguments += Self.lifetimeArguments(.keep)
+        case let .confirm(original):
+            arguments[1] = ByteBuffer(string: "confirm")
+            arguments += [ByteBuffer(string: original.description), ByteBuffer(), ByteBuffer(string: "k"), ByteBuffer(), Self.text(0)]
+            arguments += Self.lifetimeArguments(.keep)
         }
         let index = self.index
         let script: Int
@@ -154,7 +168,7 @@ public final class RedisStore: SessionStore {
         case let .replace(data, _, _, _):
             script = RedisScripts.replaceOrTouchIndex
             sentData = data
-        case .touch: script = RedisScripts.replaceOrTouchIndex
+        case .touch, .confirm: script = RedisScripts.replaceOrTouchIndex
         case .patch: script = RedisScripts.updateIndex
         }
         return pool.evaluate(script: script, keys: [keyBuffer(handle)], arguments: arguments, on: eventLoop)
@@ -171,14 +185,20 @@ public final class RedisStore: SessionStore {
                     return eventLoop.makeSucceededFuture(.conflict(currentVersion: UInt64(version)))
                 case (4, _):
                     return eventLoop.makeSucceededFuture(.dataTooLarge)
+                case (5, _):
+                    return eventLoop.makeSucceededFuture(.rotated)
+                case (6, 2):
+                    guard let original = fields[1].string.flatMap(SessionHandle.init) else { break }
+                    return eventLoop.makeSucceededFuture(.pending(from: original))
                 case (3, 3):
                     guard let name = fields[1].string, let subject = Subject(name), let expires = fields[2].int, attemptsLeft > 1 else { break }
                     return index.grant(handle, to: subject, until: expires, at: now, on: eventLoop).flatMap { score in
                         self.update(id, mutation, if: condition, at: now, grant: (subject, score), attemptsLeft: attemptsLeft - 1, on: eventLoop)
                     }
-                case (1, 9):
+                case (1, 10):
                     do {
                         var session = try Self.session(id, fields[1...8])
+                        session.rotation = fields[9].string.flatMap(SessionHandle.init).map { .rotatedFrom($0) }
                         // A replace answers without the data: it is what was sent.
                         if let sentData { session.data = sentData }
                         return eventLoop.makeSucceededFuture(.updated(session))
@@ -210,7 +230,6 @@ public final class RedisStore: SessionStore {
         _ handle: SessionHandle, condition: String, subject: Subject?, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
         let arguments = [Self.text(now), ByteBuffer(string: condition), ByteBuffer(string: subject?.value ?? "")]
-        let index = self.index
         return pool.evaluate(script: RedisScripts.removeIndex, keys: [keyBuffer(handle)], arguments: arguments, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMap { reply -> EventLoopFuture<RemoveOutcome> in
@@ -223,13 +242,12 @@ public final class RedisStore: SessionStore {
                 case (2, 2):
                     guard let version = fields[1].int else { break }
                     return eventLoop.makeSucceededFuture(.conflict(currentVersion: UInt64(version)))
-                case (1, 3):
-                    guard let covered = fields[1].string.flatMap(Subject.init), let score = fields[2].int else {
-                        return eventLoop.makeSucceededFuture(.removed)
-                    }
-                    return index.remove([(handle, score)], from: covered, at: now, on: eventLoop)
-                        .map { .removed }
-                        .recover { _ in .removed }
+                case (5, _):
+                    return eventLoop.makeSucceededFuture(.rotated)
+                case (1, 4):
+                    let dropped = self.dropIndexEntry(handle, fields[1], fields[2], at: now, on: eventLoop)
+                    guard let original = fields[3].string.flatMap(SessionHandle.init) else { return dropped.map { .removed } }
+                    return dropped.flatMap { self.endWindow(of: original, successor: handle, at: now, on: eventLoop) }.map { .removed }
                 default:
                     break
                 }
@@ -245,6 +263,7 @@ public final class RedisStore: SessionStore {
                 pool.send(RedisCommand([
                     ByteBuffer(string: "HMGET"), self.keyBuffer(handle), ByteBuffer(string: "permanent"), ByteBuffer(string: "subject"),
                     ByteBuffer(string: "created"), ByteBuffer(string: "updated"), ByteBuffer(string: "expires"),
+                    ByteBuffer(string: "rotated"), ByteBuffer(string: "pending"),
                 ]), on: eventLoop)
             }
             return EventLoopFuture.whenAllSucceed(reads, on: eventLoop)
@@ -255,13 +274,14 @@ public final class RedisStore: SessionStore {
                     // removes its own entry.
                     var live: [SessionSummary] = []
                     for (entry, reply) in zip(entries, replies) {
-                        guard case let .array(fields) = reply, fields.count == 5, fields[1].bytes == Array(subject.value.utf8),
+                        guard case let .array(fields) = reply, fields.count == 7, fields[1].bytes == Array(subject.value.utf8),
                               let created = fields[2].int, let updated = fields[3].int, let expires = fields[4].int,
                               now.millisecondsSinceEpoch < expires
                         else { continue }
                         live.append(SessionSummary(
                             handle: entry.0, permanent: fields[0].string == "1", createdAt: Timestamp(millisecondsSinceEpoch: created),
-                            updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires)
+                            updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires),
+                            inRotation: fields[5].bytes != nil || fields[6].bytes != nil
                         ))
                     }
                     return live

@@ -4,7 +4,7 @@ extension Session {
     /// This session after `mutation` at `now`, or nil when a patch would make the data larger
     /// than allowed. The rule that every store applies inside its atomic section:
     /// - replace and patch: the version rises by one and `updatedAt` becomes `now`;
-    /// - touch: version and `updatedAt` stay;
+    /// - touch and confirm: version and `updatedAt` stay (confirm marks the copy `rotatedFrom`);
     /// - all: the expiry slides to `now` + lifetime (the session's own, else the one its
     ///   permanence picks), never past the absolute cap.
     public func applying(_ mutation: SessionMutation, at now: Timestamp, policy: LifetimePolicy) -> Session? {
@@ -26,8 +26,10 @@ extension Session {
             if case let .set(lifetime) = patch.lifetime { next.lifetime = lifetime }
         case .touch:
             break
+        case let .confirm(from):
+            next.rotation = .rotatedFrom(from)
         }
-        if mutation != .touch {
+        if mutation.isWrite {
             next.version = version &+ 1
             next.updatedAt = now
         }

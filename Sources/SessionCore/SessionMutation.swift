@@ -6,6 +6,18 @@ public enum SessionMutation: Sendable, Hashable {
     case patch(SessionPatch)
     /// Slides the expiry only; version and `updatedAt` stay.
     case touch
+    /// Confirms a rotation's copy pending from the session with this handle (the rotation has
+    /// frozen it): the copy is served from now on. Slides the expiry as a touch does; applies
+    /// only to a copy pending from (or confirmed from) that handle, else `.notFound`.
+    case confirm(from: SessionHandle)
+
+    /// Whether the mutation writes state (a new version and `updatedAt`): replace and patch.
+    public var isWrite: Bool {
+        switch self {
+        case .replace, .patch: return true
+        case .touch, .confirm: return false
+        }
+    }
 }
 
 /// A merge patch of the session resource (`PATCH /sessions/{sid}`), already validated.
@@ -49,6 +61,12 @@ public enum UpdateOutcome: Sendable, Hashable {
     case conflict(currentVersion: UInt64)
     /// A patch would make `data` larger than its `maxDataBytes`; nothing written.
     case dataTooLarge
+    /// The id is a rotated session's, whose grace window is open: it reads the state of the
+    /// rotation but takes no writes or touches; nothing written.
+    case rotated
+    /// The id is a rotation's copy not confirmed yet (`RotationMark.pendingFrom` this handle):
+    /// the caller finds out whether the rotation completed; nothing written.
+    case pending(from: SessionHandle)
 }
 
 /// What `SessionStore.remove` did.
@@ -58,4 +76,6 @@ public enum RemoveOutcome: Sendable, Hashable {
     case notFound
     /// The condition failed: the session is live at this version and stays.
     case conflict(currentVersion: UInt64)
+    /// The id is a rotated session's whose grace window is open: it stays until the window ends.
+    case rotated
 }

@@ -6,12 +6,18 @@ public struct SessionSummary: Sendable, Hashable {
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
     public var expiresAt: Timestamp
+    /// A frozen record of a rotated session, or a rotation's copy not confirmed yet: not shown
+    /// in listings (it is not a live session of its own), but revoked with the subject.
+    public var inRotation: Bool
 
-    public init(handle: SessionHandle, permanent: Bool, createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp) {
+    public init(
+        handle: SessionHandle, permanent: Bool, createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp, inRotation: Bool = false
+    ) {
         self.handle = handle
         self.permanent = permanent
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.expiresAt = expiresAt
+        self.inRotation = inRotation
     }
 }

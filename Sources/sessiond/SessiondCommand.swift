@@ -47,6 +47,7 @@ struct SessiondCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.permanentLifetime.help)) var permanentLifetime: String?
     @Option(help: ArgumentHelp(Setting.absoluteLifetime.help)) var absoluteLifetime: String?
     @Option(help: ArgumentHelp(Setting.maxLifetime.help)) var maxLifetime: String?
+    @Option(help: ArgumentHelp(Setting.rotationGrace.help)) var rotationGrace: String?
     @Option(help: ArgumentHelp(Setting.maxBodyBytes.help)) var maxBodyBytes: String?
     @Option(help: ArgumentHelp(Setting.maxDataDepth.help)) var maxDataDepth: String?
     @Option(help: ArgumentHelp(Setting.idleTimeout.help)) var idleTimeout: String?
@@ -75,6 +76,7 @@ struct SessiondCommand: AsyncParsableCommand {
             (.redisSentinelUsername, redisSentinelUsername), (.redisSentinelPassword, redisSentinelPassword),
             (.lifetime, lifetime),
             (.permanentLifetime, permanentLifetime), (.absoluteLifetime, absoluteLifetime), (.maxLifetime, maxLifetime),
+            (.rotationGrace, rotationGrace),
             (.maxBodyBytes, maxBodyBytes), (.maxDataDepth, maxDataDepth), (.idleTimeout, idleTimeout),
             (.sweepInterval, sweepInterval), (.threads, threads), (.logLevel, logLevel), (.logFormat, logFormat),
             (.apiKeysFile, apiKeysFile), (.allowUnauthenticated, allowUnauthenticated), (.metricsAuth, metricsAuth),

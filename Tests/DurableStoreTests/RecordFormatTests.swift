@@ -20,7 +20,17 @@ struct RecordFormatTests {
             expiresAt: Timestamp(millisecondsSinceEpoch: 2)
         )),
         .remove(namespace: "shop", handle: handle),
+        .put(namespace: "shop", handle: SessionHandle(high: 3, low: 4), session: rotated(.rotatedTo(handle, readableUntil: Timestamp(millisecondsSinceEpoch: 9)))),
+        .put(namespace: "shop", handle: SessionHandle(high: 5, low: 6), session: rotated(.pendingFrom(handle))),
+        .put(namespace: "shop", handle: SessionHandle(high: 7, low: 8), session: rotated(.rotatedFrom(handle))),
     ]
+
+    /// `session` with a rotation mark: every kind is kept by a put record.
+    static func rotated(_ mark: RotationMark) -> Session {
+        var marked = session
+        marked.rotation = mark
+        return marked
+    }
 
     /// The records encoded one after the other, and where each ends.
     static func encoded(_ records: [DurableRecord] = records) -> ([UInt8], [Int]) {
@@ -113,8 +123,8 @@ struct RecordFormatTests {
         #expect(try bytes.withUnsafeBytes { try FileHeader.read($0) } == header)
 
         var otherVersion = bytes
-        otherVersion[8] = 2
-        #expect(throws: FileHeader.Problem.unsupportedVersion(2)) { try otherVersion.withUnsafeBytes { try FileHeader.read($0) } }
+        otherVersion[8] = 3
+        #expect(throws: FileHeader.Problem.unsupportedVersion(3)) { try otherVersion.withUnsafeBytes { try FileHeader.read($0) } }
         var notOurs = bytes
         notOurs[0] = UInt8(ascii: "X")
         #expect(throws: FileHeader.Problem.notADataFile) { try notOurs.withUnsafeBytes { try FileHeader.read($0) } }

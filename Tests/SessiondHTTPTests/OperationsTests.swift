@@ -26,6 +26,18 @@ struct UnavailableStore: SessionStore {
     func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
         fail(eventLoop)
     }
+    func freeze(
+        _ id: SessionID, at version: UInt64, successor: SessionHandle, readableUntil: Timestamp, until: Timestamp, now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<FreezeOutcome> {
+        fail(eventLoop)
+    }
+    func withdraw(_ id: SessionID, pendingFrom original: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        fail(eventLoop)
+    }
+    func rotationState(of handle: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RotationState> {
+        fail(eventLoop)
+    }
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { fail(eventLoop) }
 }
 
@@ -124,6 +136,18 @@ struct LaterStore: SessionStore {
     }
     func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
         later(base.remove(handle: handle, of: subject, at: now, on: eventLoop), eventLoop)
+    }
+    func freeze(
+        _ id: SessionID, at version: UInt64, successor: SessionHandle, readableUntil: Timestamp, until: Timestamp, now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<FreezeOutcome> {
+        later(base.freeze(id, at: version, successor: successor, readableUntil: readableUntil, until: until, now: now, on: eventLoop), eventLoop)
+    }
+    func withdraw(_ id: SessionID, pendingFrom original: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        later(base.withdraw(id, pendingFrom: original, at: now, on: eventLoop), eventLoop)
+    }
+    func rotationState(of handle: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RotationState> {
+        later(base.rotationState(of: handle, at: now, on: eventLoop), eventLoop)
     }
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { later(base.checkReady(on: eventLoop), eventLoop) }
 }

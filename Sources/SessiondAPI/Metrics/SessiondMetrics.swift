@@ -23,6 +23,7 @@ public final class SessiondMetrics: Sendable {
     /// The store calls that are timed.
     public enum StoreOperation: String, Sendable, CaseIterable {
         case insert, load, update, remove, list, removeByHandle = "remove_by_handle", ready
+        case freeze, withdraw, rotationState = "rotation_state"
     }
 
     static let statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"]

@@ -115,6 +115,10 @@ public struct SessiondConfiguration: Sendable {
         let maxOwn = try reader.optionalValue(.maxLifetime, expected: lifetime + ", of whole seconds") { text in
             parseLifetime(text).flatMap { $0 >= 1000 && $0 % 1000 == 0 ? $0 : nil }
         }
+        let rotationGrace = try reader.value(.rotationGrace, expected: "a duration from 0s to 60s") { text -> Int64? in
+            let grace = ["0", "0s", "0ms"].contains(text) ? 0 : DurationText.milliseconds(text)
+            return grace.flatMap { $0 <= LifetimePolicy.maxRotationGrace ? $0 : nil }
+        }
         let idle = try reader.value(.idleTimeout, expected: duration, DurationText.milliseconds)
         let sweep = try reader.value(.sweepInterval, expected: duration, DurationText.milliseconds)
         let port = try reader.value(.port, expected: "a port number from 0 to 65535") { Int($0).flatMap { (0...65_535).contains($0) ? $0 : nil } }
@@ -143,7 +147,9 @@ public struct SessiondConfiguration: Sendable {
 
         return SessiondConfiguration(
             host: host, port: port, store: store, redis: redis, redisPrefix: redisPrefix, redisTLS: redisTLS,
-            lifetimes: LifetimePolicy(permanent: permanent, standard: standard, absolute: absolute ?? nil, maxOwn: maxOwn),
+            lifetimes: LifetimePolicy(
+                permanent: permanent, standard: standard, absolute: absolute ?? nil, maxOwn: maxOwn, rotationGrace: rotationGrace
+            ),
             limits: RequestLimits(maxBodyBytes: maxBody, maxDataDepth: maxDepth),
             idleTimeout: .milliseconds(idle), sweepInterval: .milliseconds(sweep),
             threads: threads ?? max(1, coreCount), logLevel: logLevel, logFormat: logFormat,

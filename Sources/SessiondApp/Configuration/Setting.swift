@@ -20,6 +20,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case permanentLifetime = "permanent-lifetime"
     case absoluteLifetime = "absolute-lifetime"
     case maxLifetime = "max-lifetime"
+    case rotationGrace = "rotation-grace"
     case maxBodyBytes = "max-body-bytes"
     case maxDataDepth = "max-data-depth"
     case idleTimeout = "idle-timeout"
@@ -69,6 +70,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .permanentLifetime: return "31d"
         case .absoluteLifetime: return nil
         case .maxLifetime: return nil
+        case .rotationGrace: return "0s"
         case .maxBodyBytes: return "65536"
         case .maxDataDepth: return "32"
         case .idleTimeout: return "60s"
@@ -111,6 +113,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .permanentLifetime: return "Idle lifetime of permanent sessions."
         case .absoluteLifetime: return "Cap on any session's life counted from its creation, whatever its activity (off by default)."
         case .maxLifetime: return "Longest lifetime an app may give one session (\"lifetime\" in a body, in seconds); longer gets 422."
+        case .rotationGrace: return "After a rotation, how long the old sid still reads the session as it was then (read-only; at most 60s); a rotate's ?grace= may ask for less."
         case .maxBodyBytes: return "Largest request body accepted, in bytes; larger gets 413."
         case .maxDataDepth: return "How deep session data may nest (data itself is level 1); deeper gets 400."
         case .idleTimeout: return "Close connections that send nothing for this long."
