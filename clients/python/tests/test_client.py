@@ -16,6 +16,7 @@ import time
 import uuid
 import warnings
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,7 @@ from sessiond_client import (
     SessiondUnavailable,
     SessionExists,
     SessionNotFound,
+    SessionRotated,
     Unauthorized,
     UnprocessableContent,
     handle_for,
@@ -587,3 +589,58 @@ print("ok")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
     assert "ResourceWarning" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+
+
+# MARK: - Rotation: the grace window, and a rotate whose outcome was lost
+
+
+def test_rotate_to_a_proposed_sid_is_idempotent(client):
+    s = client.create({"a": 1})
+    proposed = new_sid()
+    r = client.rotate(s.sid, new_sid=proposed)
+    assert r.sid == proposed and r.version == 2
+    # The same rotate again (what a client does after a 503): the completed rotation, unchanged.
+    again = client.rotate(s.sid, new_sid=proposed)
+    assert again.sid == proposed and again.version == 2 and again.data == {"a": 1}
+    with pytest.raises(SessionNotFound):
+        client.rotate(s.sid, new_sid=new_sid())
+
+
+def test_rotate_retries_once_with_the_same_sid_when_sessiond_cannot_be_used(client, monkeypatch):
+    s = client.create({"a": 1})
+    sent: list[Any] = []
+    real = client._request
+
+    def flaky(method: str, path: str, **kwargs: Any) -> Any:
+        sent.append(kwargs.get("body"))
+        if len(sent) == 1:
+            real(method, path, **kwargs)  # done, but its answer is lost
+            raise SessiondUnavailable("injected")
+        return real(method, path, **kwargs)
+
+    monkeypatch.setattr(client, "_request", flaky)
+    r = client.rotate(s.sid)
+    assert len(sent) == 2 and sent[0] == sent[1] == {"sid": r.sid}
+    assert r.version == 2 and r.data == {"a": 1}
+
+
+def test_the_old_sid_reads_the_state_of_the_rotation_in_the_grace_window(grace_sessiond):
+    with SessiondClient(grace_sessiond.url) as c:
+        s = c.create({"cart": [1]})
+        r = c.rotate(s.sid)
+        c.patch(r.sid, data={"user": 42})
+        old = c.get(s.sid, touch=True)
+        assert old.rotated and old.sid == s.sid and old.data == {"cart": [1]} and old.version == 1
+        assert not c.get(r.sid).rotated
+        with pytest.raises(SessionRotated) as raised:
+            c.patch(s.sid, data={"x": 1})
+        assert raised.value.status == 409 and raised.value.slug == "rotated"
+        with pytest.raises(SessionRotated):
+            c.delete(s.sid)
+        c.delete(r.sid)  # ends the window
+        with pytest.raises(SessionNotFound):
+            c.get(s.sid)
+        short = c.create({})
+        c.rotate(short.sid, grace="0s")
+        with pytest.raises(SessionNotFound):
+            c.get(short.sid)

@@ -19,6 +19,7 @@ from .errors import (
     SessiondUnavailable,
     SessionExists,
     SessionNotFound,
+    SessionRotated,
     Unauthorized,
     UnprocessableContent,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "SessionNotFound",
     "PreconditionFailed",
     "SessionExists",
+    "SessionRotated",
     "UnprocessableContent",
     "ServiceUnavailable",
     "PROBLEM_TYPE_PREFIX",

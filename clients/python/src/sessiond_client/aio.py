@@ -25,6 +25,7 @@ import asyncio
 import ssl
 import sys
 import threading
+import urllib.parse
 from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ from .client import (
     __version__,
     _format_if_match,
     _lifetime,
+    _mint_sid,
     _segment,
     _split_timeout,
 )
@@ -238,10 +240,21 @@ class AsyncSessiondClient:
         """``POST /sessions/{sid}/touch``: slides the expiry; writes nothing (same version)."""
         return Session.from_json(await self._request("POST", f"/sessions/{_segment(sid)}/touch", if_match=if_match))
 
-    async def rotate(self, sid: str, *, if_match: IfMatch | None = None) -> Session:
+    async def rotate(
+        self, sid: str, *, if_match: IfMatch | None = None, new_sid: str | None = None, grace: str | None = None
+    ) -> Session:
         """``POST /sessions/{sid}/rotate``: the same session under a new sid (returned); the old
-        sid is gone at once. Call it at login (session-fixation defence)."""
-        return Session.from_json(await self._request("POST", f"/sessions/{_segment(sid)}/rotate", if_match=if_match))
+        sid is gone at once, or read-only for Sessiond's grace window. As
+        :meth:`sessiond_client.SessiondClient.rotate`: the new sid is minted here unless given,
+        and when Sessiond cannot be used the same rotate is sent once more with the same sid."""
+        path = f"/sessions/{_segment(sid)}/rotate"
+        if grace is not None:
+            path += f"?grace={urllib.parse.quote(grace)}"
+        body = {"sid": new_sid or _mint_sid()}
+        try:
+            return Session.from_json(await self._request("POST", path, body=body, if_match=if_match))
+        except SessiondUnavailable:
+            return Session.from_json(await self._request("POST", path, body=body, if_match=if_match))
 
     # MARK: - Subjects
 

@@ -70,6 +70,11 @@ def handle_for(sid: str) -> str:
     return hashlib.sha256(b"sessiond-handle-v1:" + sid.encode("utf-8")).hexdigest()[:32]
 
 
+def _mint_sid() -> str:
+    """A new random sid (what :func:`new_sid` gives), under a name that parameters do not hide."""
+    return str(uuid.uuid4())
+
+
 def new_sid() -> str:
     """A new session id for :meth:`SessiondClient.create` with ``sid=``: a random UUID
     (version 4), ``str(uuid.uuid4())``, the only form Sessiond accepts there.
@@ -122,6 +127,10 @@ class Session:
     ttl: int
     #: The session's own idle lifetime in seconds, or None: then ``permanent`` picks it.
     lifetime: int | None = None
+    #: True when read through a sid that was rotated and is in its grace window: the session
+    #: as it was at the rotation, read-only (writes raise :class:`SessionRotated`). Never set a
+    #: cookie from it: the browser already holds the new sid.
+    rotated: bool = False
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
@@ -137,6 +146,7 @@ class Session:
             expires_at=_timestamp(body.get("expires_at")),
             ttl=int(body.get("ttl", 0)),
             lifetime=_optional_int(body.get("lifetime")),
+            rotated=body.get("rotated") is True,
             raw=dict(body),
         )
 
@@ -427,10 +437,26 @@ class SessiondClient:
         """``POST /sessions/{sid}/touch``: slides the expiry; writes nothing (same version)."""
         return Session.from_json(self._request("POST", f"/sessions/{_segment(sid)}/touch", if_match=if_match))
 
-    def rotate(self, sid: str, *, if_match: IfMatch | None = None) -> Session:
+    def rotate(
+        self, sid: str, *, if_match: IfMatch | None = None, new_sid: str | None = None, grace: str | None = None
+    ) -> Session:
         """``POST /sessions/{sid}/rotate``: the same session under a new sid (returned); the old
-        sid is gone at once. Call it at login (session-fixation defence)."""
-        return Session.from_json(self._request("POST", f"/sessions/{_segment(sid)}/rotate", if_match=if_match))
+        sid is gone at once, or read-only for Sessiond's grace window (``grace``, such as
+        ``"5s"``, asks for a shorter one). Call it at login (session-fixation defence).
+
+        The new sid is minted here (:func:`new_sid`) unless ``new_sid`` gives one (minted by your
+        code just now, NEVER one from a request). When Sessiond cannot be used, the same rotate
+        is sent once more with the same sid: it answers with the session if the first attempt
+        had completed, and rotates if not, so a rotation that answered 503 is never lost nor
+        done twice. :class:`SessiondUnavailable` only when the second attempt fails too."""
+        path = f"/sessions/{_segment(sid)}/rotate"
+        if grace is not None:
+            path += f"?grace={urllib.parse.quote(grace)}"
+        body = {"sid": new_sid or _mint_sid()}
+        try:
+            return Session.from_json(self._request("POST", path, body=body, if_match=if_match))
+        except SessiondUnavailable:
+            return Session.from_json(self._request("POST", path, body=body, if_match=if_match))
 
     # MARK: - Subjects
 
