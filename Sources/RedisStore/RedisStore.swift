@@ -281,7 +281,7 @@ public final class RedisStore: SessionStore {
                         live.append(SessionSummary(
                             handle: entry.0, permanent: fields[0].string == "1", createdAt: Timestamp(millisecondsSinceEpoch: created),
                             updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires),
-                            inRotation: fields[5].bytes != nil || fields[6].bytes != nil
+                            frozen: fields[5].bytes != nil, pending: fields[6].bytes != nil
                         ))
                     }
                     return live

@@ -52,7 +52,7 @@ public struct Session: Sendable, Hashable {
     public func summary(handle: SessionHandle) -> SessionSummary {
         SessionSummary(
             handle: handle, permanent: permanent, createdAt: createdAt, updatedAt: updatedAt, expiresAt: expiresAt,
-            inRotation: isFrozen || isPending
+            frozen: isFrozen, pending: isPending
         )
     }
 

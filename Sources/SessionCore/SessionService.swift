@@ -288,10 +288,11 @@ public struct SessionService: Sendable {
                         }
                     case .notFound, .conflict, .alreadyRotated, .pending:
                         // Deleted, written or rotated meanwhile: withdraw the copy, then report or retry.
+                        // A concurrent rotation won: start again, which reports what the old id is now
+                        // (read-only in its window, else gone).
                         return store.withdraw(copy.id, pendingFrom: original, at: now, on: eventLoop).map {
                             switch frozen {
-                            case .conflict: return .retry
-                            case .alreadyRotated: return .done(.oldRotated)
+                            case .conflict, .alreadyRotated: return .retry
                             default: return .done(.notFound)
                             }
                         }
@@ -348,8 +349,8 @@ public struct SessionService: Sendable {
             }
             let removals = targets.map { store.remove(handle: $0.handle, of: subject, at: now, on: eventLoop) }
             return EventLoopFuture.whenAllSucceed(removals, on: eventLoop).flatMap { outcomes in
-                // Frozen records and unconfirmed copies go too, but are not sessions to count.
-                let removed = removedSoFar + zip(targets, outcomes).filter { $0.1 == .removed && !$0.0.inRotation }.count
+                // Frozen records of rotated sids go too, but are not sessions of their own.
+                let removed = removedSoFar + zip(targets, outcomes).filter { $0.1 == .removed && !$0.0.frozen }.count
                 guard outcomes.contains(where: { $0 != .removed }) else { return eventLoop.makeSucceededFuture(removed) }
                 return self.revokePass(subject, except: kept, removedSoFar: removed, passesLeft: passesLeft - 1, confirming: false, on: eventLoop)
             }

@@ -6,18 +6,26 @@ public struct SessionSummary: Sendable, Hashable {
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
     public var expiresAt: Timestamp
-    /// A frozen record of a rotated session, or a rotation's copy not confirmed yet: not shown
-    /// in listings (it is not a live session of its own), but revoked with the subject.
-    public var inRotation: Bool
+    /// The frozen record of a rotated session: not shown in listings, but revoked with the
+    /// subject, and not counted as a session of its own.
+    public var frozen: Bool
+    /// A rotation's copy not confirmed yet: not shown in listings (until confirmed, the original
+    /// is the live one), but revoked with the subject.
+    public var pending: Bool
+
+    /// Whether the entry is a frozen record or an unconfirmed copy (left out of listings).
+    public var inRotation: Bool { frozen || pending }
 
     public init(
-        handle: SessionHandle, permanent: Bool, createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp, inRotation: Bool = false
+        handle: SessionHandle, permanent: Bool, createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp,
+        frozen: Bool = false, pending: Bool = false
     ) {
         self.handle = handle
         self.permanent = permanent
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.expiresAt = expiresAt
-        self.inRotation = inRotation
+        self.frozen = frozen
+        self.pending = pending
     }
 }

@@ -476,9 +476,9 @@ def test_rotate_of_a_standard_session_slides_a_day():
     assert DAY - 5 <= rotated["ttl"] <= DAY
 
 
-def test_rotate_with_a_body_is_422_and_rotates_nothing():
+def test_rotate_with_a_body_other_than_a_proposed_sid_is_422_and_rotates_nothing():
     before = create_session({"x": 1})
-    reply = request("POST", session_path(before["sid"]) + "/rotate", {})
+    reply = request("POST", session_path(before["sid"]) + "/rotate", {"data": {}})
     assert_problem(reply, 422, "invalid-body")
     assert reply.header("Location") is None
     assert_unchanged(before["sid"], before)
