@@ -267,7 +267,7 @@ enum RedisScripts {
         """
 
     /// In the order `RedisConnectionPool` loads them.
-    static let all = [insert, update, remove, indexAdd, indexRemove, indexList, replaceOrTouch, freeze, withdraw, endWindow]
+    static let all = [insert, update, remove, indexAdd, indexRemove, indexList, replaceOrTouch, freeze, withdraw, endWindow, limitAdmit, limitSeen]
     static let insertIndex = 0
     static let updateIndex = 1
     static let removeIndex = 2
@@ -278,4 +278,6 @@ enum RedisScripts {
     static let freezeIndex = 7
     static let withdrawIndex = 8
     static let endWindowIndex = 9
+    static let limitAdmitIndex = 10
+    static let limitSeenIndex = 11
 }

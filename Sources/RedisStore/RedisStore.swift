@@ -17,7 +17,7 @@ public final class RedisStore: SessionStore {
     /// The connections; run it as a `Service` so that it closes on shutdown.
     public let pool: RedisConnectionPool
     public let policy: LifetimePolicy
-    private let prefix: String
+    let prefix: String
     let index: RedisSubjectIndex
 
     public convenience init(
@@ -245,9 +245,12 @@ public final class RedisStore: SessionStore {
                 case (5, _):
                     return eventLoop.makeSucceededFuture(.rotated)
                 case (1, 4):
-                    let dropped = self.dropIndexEntry(handle, fields[1], fields[2], at: now, on: eventLoop)
-                    guard let original = fields[3].string.flatMap(SessionHandle.init) else { return dropped.map { .removed } }
-                    return dropped.flatMap { self.endWindow(of: original, successor: handle, at: now, on: eventLoop) }.map { .removed }
+                    var dropped = self.dropIndexEntry(handle, fields[1], fields[2], at: now, on: eventLoop)
+                        .and(self.dropLimitEntry(handle, fields[1], on: eventLoop)).map { _ in }
+                    if let original = fields[3].string.flatMap(SessionHandle.init) {
+                        dropped = dropped.flatMap { self.endWindow(of: original, successor: handle, at: now, on: eventLoop) }
+                    }
+                    return dropped.map { .removed }
                 default:
                     break
                 }

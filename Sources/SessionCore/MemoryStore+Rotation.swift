@@ -27,7 +27,7 @@ extension MemoryStore {
 
     public func withdraw(_ id: SessionID, pendingFrom original: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
-        let (_, ticket) = remove(SessionHandle(id), at: now) { session in
+        let (_, ticket, _) = remove(SessionHandle(id), at: now) { session in
             session.rotation == .pendingFrom(original) ? nil : .notFound
         }
         return answer((), after: ticket, on: eventLoop)

@@ -43,6 +43,8 @@ public final class MemoryStore: SessionStore, Service {
     let shards: [NIOLockedValueBox<Table>]
     private let shardMask: UInt64
     let index: MemorySubjectIndex
+    /// The per-subject limit tables (`admit`); derived state, rebuilt by `restore`.
+    let limits: MemorySubjectLimits
     private let logger: Logger
     private let maxSessions: Int?
     /// Records every change when the store is durable; nil for memory only.
@@ -71,6 +73,7 @@ public final class MemoryStore: SessionStore, Service {
         self.shards = (0..<count).map { _ in NIOLockedValueBox([:]) }
         self.shardMask = UInt64(count - 1)
         self.index = MemorySubjectIndex(shardCount: count)
+        self.limits = MemorySubjectLimits(shardCount: count)
         self.logger = logger
         self.maxSessions = configuration.maxSessions
         self.journal = journal
@@ -190,7 +193,7 @@ public final class MemoryStore: SessionStore, Service {
         _ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
         if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
-        let (outcome, ticket) = remove(SessionHandle(id), at: now) { session in
+        let (outcome, ticket, _) = remove(SessionHandle(id), at: now) { session in
             if session.isFrozen { return session.isReadableFrozen(at: now) ? .rotated : .notFound }
             return condition.allows(session.version) ? nil : .conflict(currentVersion: session.version)
         }
@@ -220,26 +223,29 @@ public final class MemoryStore: SessionStore, Service {
         handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
         if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
-        let (outcome, ticket) = remove(handle, at: now) { session in session.subject == subject ? nil : .notFound }
+        let (outcome, ticket, _) = remove(handle, at: now) { session in session.subject == subject ? nil : .notFound }
         return answer(outcome, after: ticket, on: eventLoop)
     }
 
     /// Removes the live session under `handle` unless `refusal` gives a reason to keep it.
-    /// - Returns: the outcome, and the journal's ticket when something was removed.
+    /// - Returns: the outcome, the journal's ticket and the session when something was removed.
     func remove(
         _ handle: SessionHandle, at now: Timestamp, refusal: (Session) -> RemoveOutcome?
-    ) -> (RemoveOutcome, JournalTicket?) {
+    ) -> (RemoveOutcome, JournalTicket?, Session?) {
         let index = self.index
         let journal = self.journal
-        let (outcome, ticket, original) = withLiveSession(handle, at: now) { table, found -> (RemoveOutcome, JournalTicket?, SessionHandle?) in
+        let (outcome, ticket, removed) = withLiveSession(handle, at: now) { table, found -> (RemoveOutcome, JournalTicket?, Session?) in
             guard let session = found else { return (.notFound, nil, nil) }
             if let refused = refusal(session) { return (refused, nil, nil) }
             table[handle] = nil
             held.subtract(1, ordering: .relaxed)
-            if let subject = session.subject { index.remove(handle, from: subject) }
-            return (.removed, journal?.record(.remove(handle)), session.rotation?.original)
+            if let subject = session.subject {
+                index.remove(handle, from: subject)
+                limits.release(handle, from: subject)
+            }
+            return (.removed, journal?.record(.remove(handle)), session)
         }
-        guard let original else { return (outcome, ticket) }
+        guard let original = removed?.rotation?.original else { return (outcome, ticket, removed) }
         // The grace window of the copy's original ends with the copy: a second critical section
         // (one session's lock at a time), removing it only while it still names this copy.
         let ended = withLiveSession(original, at: now) { table, found -> JournalTicket? in
@@ -249,7 +255,7 @@ public final class MemoryStore: SessionStore, Service {
             if let subject = frozen.subject { index.remove(original, from: subject) }
             return journal?.record(.remove(original))
         }
-        return (outcome, ended ?? ticket)
+        return (outcome, ended ?? ticket, removed)
     }
 
     /// Why `mutation` may not apply to `session` because of its part in a rotation: a frozen
@@ -287,6 +293,7 @@ public final class MemoryStore: SessionStore, Service {
                 return expired.count
             }
         }
+        limits.sweep(at: now)
         return removed
     }
 

@@ -6,8 +6,13 @@ public struct SessionService: Sendable {
     public let store: any SessionStore
     public let policy: LifetimePolicy
     public let clock: any SessionClock
+    /// The most live sessions one subject may have (`--max-sessions-per-subject`); 0 for no limit.
+    public let maxSessionsPerSubject: Int
 
-    public init(store: any SessionStore, policy: LifetimePolicy, clock: any SessionClock = SystemClock()) {
+    public init(
+        store: any SessionStore, policy: LifetimePolicy, clock: any SessionClock = SystemClock(), maxSessionsPerSubject: Int = 0
+    ) {
+        self.maxSessionsPerSubject = max(0, maxSessionsPerSubject)
         self.store = store
         self.policy = policy
         self.clock = clock
@@ -18,11 +23,24 @@ public struct SessionService: Sendable {
     ///   `permanent` pick (the caller has checked it against `policy.maxOwn`).
     /// - Returns: the stored session. Fails with the store's error; a clash of ids (which a
     ///   random 122-bit id makes all but impossible) is retried with a fresh id.
+    /// - Parameter onLimit: what to do when the subject has `maxSessionsPerSubject` live
+    ///   sessions (see `withRoom`); fails with `TooManySessions` when it refuses.
     public func create(
-        data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, on eventLoop: any EventLoop
+        data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, onLimit: LimitPolicy = .evictOldest,
+        on eventLoop: any EventLoop
     ) -> EventLoopFuture<Session> {
         let session = newSession(id: .random(), data: data, permanent: permanent, subject: subject, lifetime: lifetime)
-        return insertWithFreshID(session, replacing: false, attemptsLeft: 3, on: eventLoop)
+        guard subject != nil, maxSessionsPerSubject > 0 else {
+            return insertWithFreshID(session, replacing: false, attemptsLeft: 3, on: eventLoop)
+        }
+        // Counted under its handle first, so its id is final: a clash is retried with a new one.
+        let store = self.store
+        return withRoom(for: session, onLimit: onLimit, attemptsLeft: 200, on: eventLoop) {
+            store.insert(session, on: eventLoop).map { session }
+        }.flatMapError { error in
+            guard (error as? SessionStoreError) == .duplicateID else { return eventLoop.makeFailedFuture(error) }
+            return self.create(data: data, permanent: permanent, subject: subject, lifetime: lifetime, onLimit: onLimit, on: eventLoop)
+        }
     }
 
     /// What `create(id:…)` did.
@@ -36,10 +54,12 @@ public struct SessionService: Sendable {
     /// version 1, unless a live session has that id.
     /// - Returns: `.created` or `.idTaken`. Fails with the store's error.
     public func create(
-        id: SessionID, data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, on eventLoop: any EventLoop
+        id: SessionID, data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, onLimit: LimitPolicy = .evictOldest,
+        on eventLoop: any EventLoop
     ) -> EventLoopFuture<CreateOutcome> {
         let session = newSession(id: id, data: data, permanent: permanent, subject: subject, lifetime: lifetime)
-        return store.insert(session, on: eventLoop)
+        let store = self.store
+        return withRoom(for: session, onLimit: onLimit, attemptsLeft: 200, on: eventLoop) { store.insert(session, on: eventLoop) }
             .map { CreateOutcome.created(session) }
             .flatMapError { error in
                 guard (error as? SessionStoreError) == .duplicateID else { return eventLoop.makeFailedFuture(error) }
@@ -58,7 +78,7 @@ public struct SessionService: Sendable {
     }
 
     /// Inserts `session`, drawing a new id when its id is taken.
-    private func insertWithFreshID(_ session: Session, replacing: Bool, attemptsLeft: Int, on eventLoop: any EventLoop) -> EventLoopFuture<Session> {
+    func insertWithFreshID(_ session: Session, replacing: Bool, attemptsLeft: Int, on eventLoop: any EventLoop) -> EventLoopFuture<Session> {
         store.insert(session, replacing: replacing, on: eventLoop)
             .map { session }
             .flatMapError { error in
@@ -90,7 +110,7 @@ public struct SessionService: Sendable {
         }
         return store.update(id, .touch, if: .always, at: now, on: eventLoop).flatMap { outcome in
             switch outcome {
-            case let .updated(session): return eventLoop.makeSucceededFuture(session)
+            case let .updated(session): return self.noteSeen(session, at: now, on: eventLoop).map { session }
             case .rotated: return store.load(id, at: now, on: eventLoop)
             // A confirmation slides the expiry as the touch would have.
             case let .pending(original): return self.resolvePending(id, from: original, at: now, on: eventLoop)
@@ -107,7 +127,7 @@ public struct SessionService: Sendable {
     ) -> EventLoopFuture<UpdateOutcome> {
         let now = now ?? clock.now()
         let store = self.store
-        return store.update(id, mutation, if: condition, at: now, on: eventLoop).flatMap { outcome in
+        return store.update(id, mutation, if: condition, at: now, on: eventLoop).flatMap { outcome -> EventLoopFuture<UpdateOutcome> in
             guard case let .pending(original) = outcome else { return eventLoop.makeSucceededFuture(outcome) }
             return self.resolvePending(id, from: original, at: now, on: eventLoop).flatMap { confirmed in
                 guard confirmed != nil else { return eventLoop.makeSucceededFuture(.notFound) }
@@ -116,29 +136,9 @@ public struct SessionService: Sendable {
                     return again
                 }
             }
-        }
-    }
-
-    /// Finds out whether the rotation that made the pending copy `id` of `original` completed:
-    /// when the original is frozen naming this copy, confirms the copy and returns it; when the
-    /// original is gone or names another copy, the rotation can never complete and the copy is
-    /// withdrawn; while the original is live (the rotation failed, or is under way) the copy is
-    /// not served and expires by itself. Returns nil unless confirmed.
-    private func resolvePending(_ id: SessionID, from original: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
-        let store = self.store
-        let handle = SessionHandle(id)
-        return store.rotationState(of: original, at: now, on: eventLoop).flatMap { state in
-            switch state {
-            case .rotatedTo(handle):
-                return store.update(id, .confirm(from: original), if: .always, at: now, on: eventLoop).map { outcome in
-                    if case let .updated(session) = outcome { return session }
-                    return nil
-                }
-            case .absent, .rotatedTo:
-                return store.withdraw(id, pendingFrom: original, at: now, on: eventLoop).map { nil }
-            case .live, .pending:
-                return eventLoop.makeSucceededFuture(nil)
-            }
+        }.flatMap { outcome in
+            guard case let .updated(session) = outcome else { return eventLoop.makeSucceededFuture(outcome) }
+            return self.noteSeen(session, at: now, on: eventLoop).map { outcome }
         }
     }
 
@@ -146,168 +146,6 @@ public struct SessionService: Sendable {
     /// for a rotated sid in its grace window (which stays).
     public func delete(_ id: SessionID, if condition: WriteCondition = .always, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
         store.remove(id, if: condition, at: clock.now(), on: eventLoop)
-    }
-
-    /// What `rotate` did.
-    public enum RotateOutcome: Sendable, Hashable {
-        /// The session under its new id; the old id is gone, or frozen for its grace window.
-        case rotated(Session)
-        /// A retry of a rotation to the same proposed id that had completed: the session under
-        /// that id now (nothing changed).
-        case alreadyRotated(Session)
-        case notFound
-        case conflict(currentVersion: UInt64)
-        /// The id was rotated to another id and is in its grace window: read-only.
-        case oldRotated
-        /// The proposed id is taken by another live session; nothing changed.
-        case idTaken
-    }
-
-    /// Moves a live session to a new id: same data, permanence, subject, own lifetime and
-    /// `createdAt`; version + 1, `updatedAt` = now, the expiry slides.
-    ///
-    /// Three steps, each atomic on one record: (1) the copy is stored under the new id, marked
-    /// pending from the original, expiring within `LifetimePolicy.rotationRecordLifetime`
-    /// unless confirmed; (2) the original is frozen on the condition that its version has not
-    /// moved, naming the copy's handle (read-only for the grace window, then a data-less marker,
-    /// at least `rotationRecordLifetime` in all); (3) the copy is confirmed. A write that lands
-    /// on the old id between (1) and (2) makes (2) fail: the copy is withdrawn and the rotation
-    /// starts again from the newer state, so a concurrent write is carried over or answered 404
-    /// (or 409 `rotated` in the window). A failure before (2) leaves the old id working and the
-    /// copy never served (it expires soon); after (2), the copy is served once anyone finds the
-    /// frozen original naming it (a read of the new id, or a retry).
-    ///
-    /// - Parameters:
-    ///   - proposed: the new id, minted by the caller (a random UUID, never one from a cookie),
-    ///     or nil for a random one. With it the rotation is idempotent: a retry with the same
-    ///     id after a failure answers `.alreadyRotated` when the first attempt completed, and
-    ///     completes it otherwise.
-    ///   - grace: the grace window in milliseconds, capped by `policy.rotationGrace`; nil for
-    ///     that setting.
-    /// - Returns: `.rotated`, `.alreadyRotated`, `.notFound`, `.conflict` when `condition`
-    ///   fails, `.oldRotated`, or `.idTaken` (the proposed id is another session's).
-    public func rotate(
-        _ id: SessionID, if condition: WriteCondition = .always, to proposed: SessionID? = nil, grace: Int64? = nil,
-        on eventLoop: any EventLoop
-    ) -> EventLoopFuture<RotateOutcome> {
-        let window = max(0, min(grace ?? policy.rotationGrace, policy.rotationGrace))
-        return rotate(id, if: condition, to: proposed, grace: window, attemptsLeft: 5, on: eventLoop)
-    }
-
-    private func rotate(
-        _ id: SessionID, if condition: WriteCondition, to proposed: SessionID?, grace: Int64, attemptsLeft: Int, on eventLoop: any EventLoop
-    ) -> EventLoopFuture<RotateOutcome> {
-        let now = clock.now()
-        let store = self.store
-        return store.load(id, at: now, on: eventLoop).flatMap { found -> EventLoopFuture<RotateOutcome> in
-            guard let old = found else {
-                // Gone, or a frozen record past its window: a retry of a completed rotation?
-                guard let proposed else { return eventLoop.makeSucceededFuture(.notFound) }
-                return store.rotationState(of: SessionHandle(id), at: now, on: eventLoop).flatMap { state in
-                    guard state == .rotatedTo(SessionHandle(proposed)) else { return eventLoop.makeSucceededFuture(.notFound) }
-                    return self.replay(proposed, at: now, on: eventLoop)
-                }
-            }
-            switch old.rotation {
-            case let .rotatedTo(successor, _):
-                if let proposed, successor == SessionHandle(proposed) { return self.replay(proposed, at: now, on: eventLoop) }
-                return eventLoop.makeSucceededFuture(.oldRotated)
-            case let .pendingFrom(original):
-                // A copy of an earlier rotation: served, and so rotated, only once confirmed.
-                return self.resolvePending(id, from: original, at: now, on: eventLoop).flatMap { confirmed in
-                    guard confirmed != nil else { return eventLoop.makeSucceededFuture(.notFound) }
-                    return self.rotate(id, if: condition, to: proposed, grace: grace, attemptsLeft: attemptsLeft - 1, on: eventLoop)
-                }
-            case .rotatedFrom, nil:
-                break
-            }
-            guard condition.allows(old.version) else { return eventLoop.makeSucceededFuture(.conflict(currentVersion: old.version)) }
-            return self.moveOn(old, to: proposed, grace: grace, at: now, on: eventLoop).flatMap { moved in
-                switch moved {
-                case let .done(outcome):
-                    return eventLoop.makeSucceededFuture(outcome)
-                case .retry:
-                    guard attemptsLeft > 1 else {
-                        return eventLoop.makeFailedFuture(SessionStoreError.contended("the session kept changing during the rotation"))
-                    }
-                    return self.rotate(id, if: condition, to: proposed, grace: grace, attemptsLeft: attemptsLeft - 1, on: eventLoop)
-                }
-            }
-        }
-    }
-
-    /// What one attempt at moving a session did.
-    private enum Move: Sendable {
-        case done(RotateOutcome)
-        /// The original was written meanwhile: the copy is withdrawn; start again.
-        case retry
-    }
-
-    /// Steps (1) to (3) of `rotate` for the live session `old`, read at `now`.
-    private func moveOn(_ old: Session, to proposed: SessionID?, grace: Int64, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Move> {
-        let store = self.store
-        let original = old.handle
-        var draft = old
-        draft.id = proposed ?? .random()
-        draft.version = old.version &+ 1
-        draft.updatedAt = now
-        draft.expiresAt = min(
-            policy.expiry(createdAt: old.createdAt, now: now, permanent: old.permanent, own: old.lifetime),
-            now.adding(milliseconds: LifetimePolicy.rotationRecordLifetime)
-        )
-        draft.rotation = .pendingFrom(original)
-        let stored: EventLoopFuture<Session?>
-        let copy = draft
-        if let proposed {
-            // A copy left pending by an earlier attempt of this rotation is replaced.
-            stored = store.insert(copy, replacing: true, on: eventLoop).map { Optional(copy) }.flatMapError { error in
-                guard (error as? SessionStoreError) == .duplicateID else { return eventLoop.makeFailedFuture(error) }
-                return store.withdraw(proposed, pendingFrom: original, at: now, on: eventLoop).flatMap {
-                    store.insert(copy, replacing: true, on: eventLoop).map { Optional(copy) }
-                }.flatMapError { error in
-                    guard (error as? SessionStoreError) == .duplicateID else { return eventLoop.makeFailedFuture(error) }
-                    return eventLoop.makeSucceededFuture(nil)
-                }
-            }
-        } else {
-            stored = insertWithFreshID(copy, replacing: true, attemptsLeft: 3, on: eventLoop).map { Optional($0) }
-        }
-        return stored.flatMap { inserted -> EventLoopFuture<Move> in
-            guard let copy = inserted else { return eventLoop.makeSucceededFuture(.done(.idTaken)) }
-            let successor = copy.handle
-            let readableUntil = now.adding(milliseconds: grace)
-            let until = now.adding(milliseconds: max(grace, LifetimePolicy.rotationRecordLifetime))
-            return store.freeze(old.id, at: old.version, successor: successor, readableUntil: readableUntil, until: until, now: now, on: eventLoop)
-                .flatMap { frozen -> EventLoopFuture<Move> in
-                    switch frozen {
-                    case .frozen, .alreadyRotated(to: successor):
-                        return store.update(copy.id, .confirm(from: original), if: .always, at: now, on: eventLoop).map { confirmed in
-                            // Not there: removed (deleted, revoked) since it was stored.
-                            guard case let .updated(session) = confirmed else { return .done(.notFound) }
-                            return .done(.rotated(session))
-                        }
-                    case .notFound, .conflict, .alreadyRotated, .pending:
-                        // Deleted, written or rotated meanwhile: withdraw the copy, then report or retry.
-                        // A concurrent rotation won: start again, which reports what the old id is now
-                        // (read-only in its window, else gone).
-                        return store.withdraw(copy.id, pendingFrom: original, at: now, on: eventLoop).map {
-                            switch frozen {
-                            case .conflict, .alreadyRotated: return .retry
-                            default: return .done(.notFound)
-                            }
-                        }
-                    }
-                }
-        }
-    }
-
-    /// The answer to a retried rotation that had completed: the session under `proposed`
-    /// (confirmed on the way if it was still pending).
-    private func replay(_ proposed: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RotateOutcome> {
-        read(proposed, at: now, on: eventLoop).map { found in
-            guard let session = found, !session.isFrozen else { return .notFound }
-            return .alreadyRotated(session)
-        }
     }
 
     /// The live sessions of `subject`, oldest first.
@@ -321,9 +159,9 @@ public struct SessionService: Sendable {
     /// Removes every live session of `subject` but the one named `kept` (when given), with the
     /// frozen records of its rotated sids (whose grace windows end) and unconfirmed copies.
     ///
-    /// Lists the subject's sessions and removes each. A listed session that is gone by the time
-    /// of its removal may have been rotated to a new sid (whose copy is listed by then), so the
-    /// pass is repeated until one removes every session it listed. A listing reads its sessions
+    /// Lists the subject's sessions and removes each. A listed session may have been rotated to
+    /// a new sid by the time of its removal (whose copy is listed by then), so the pass is
+    /// repeated until a listing finds nothing to remove. A listing reads its sessions
     /// one by one, so a rotation can slip between two reads (the copy read before it was stored,
     /// the original after it was removed); an empty listing is therefore confirmed by a second.
     /// - Returns: how many were removed. Fails with `SessionStoreError.contended` when sessions
@@ -351,7 +189,9 @@ public struct SessionService: Sendable {
             return EventLoopFuture.whenAllSucceed(removals, on: eventLoop).flatMap { outcomes in
                 // Frozen records of rotated sids go too, but are not sessions of their own.
                 let removed = removedSoFar + zip(targets, outcomes).filter { $0.1 == .removed && !$0.0.frozen }.count
-                guard outcomes.contains(where: { $0 != .removed }) else { return eventLoop.makeSucceededFuture(removed) }
+                // Always listed again: a session listed live may have been frozen by a rotation
+                // before its removal, and its copy (stored before the freeze, so listed by now)
+                // must go too.
                 return self.revokePass(subject, except: kept, removedSoFar: removed, passesLeft: passesLeft - 1, confirming: false, on: eventLoop)
             }
         }
@@ -360,7 +200,12 @@ public struct SessionService: Sendable {
     /// Removes the session named `handle` if it belongs to `subject`.
     /// - Returns: whether a live session was removed.
     public func revoke(_ handle: SessionHandle, of subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
-        store.remove(handle: handle, of: subject, at: clock.now(), on: eventLoop).map { $0 == .removed }
+        let store = self.store
+        let limited = maxSessionsPerSubject > 0
+        return store.remove(handle: handle, of: subject, at: clock.now(), on: eventLoop).flatMap { outcome in
+            guard limited, outcome == .removed else { return eventLoop.makeSucceededFuture(outcome == .removed) }
+            return store.release(handle, from: subject, on: eventLoop).recover { _ in }.map { true }
+        }
     }
 
     /// The current time on the service's clock (for `ttl` in responses).

@@ -79,6 +79,31 @@ public protocol SessionStore: Sendable {
     /// grace window still names its successor until it expires).
     func rotationState(of handle: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RotationState>
 
+    // MARK: Per-subject limits (`--max-sessions-per-subject`)
+    //
+    // Each subject has a small table of the sessions it counts: handle, last seen, expiry.
+    // `admit` checks and adds in one atomic step (one key on Redis), so concurrent creates on
+    // any number of instances never admit more than `max`. The table may hold entries of
+    // sessions that are gone (a delete does not know its subject): callers check the entries
+    // that `admit` reports before refusing or evicting, and `release` the dead ones.
+
+    /// Counts `handle` under `subject` (last seen `lastSeen`, until `expiresAt`) if the table
+    /// holds fewer than `max` other live entries at `now`; entries past their expiry are dropped.
+    /// - Returns: `.admitted`, or `.full` with the other entries (nothing changed).
+    func admit(
+        _ handle: SessionHandle, to subject: Subject, max: Int, lastSeen: Timestamp, expiresAt: Timestamp, at now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<AdmitOutcome>
+
+    /// Records that the session `handle` of `subject` was seen (written or touched) at
+    /// `lastSeen` and now expires at `expiresAt`, adding its entry if it had none.
+    func noteSeen(
+        _ handle: SessionHandle, of subject: Subject, lastSeen: Timestamp, expiresAt: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Void>
+
+    /// Drops the entry of `handle` from `subject`'s table (the session is gone or left it).
+    func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
+
     /// Succeeds when the store can serve requests now (for `/readyz`).
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void>
 }

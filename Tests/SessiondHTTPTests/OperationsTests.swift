@@ -38,6 +38,20 @@ struct UnavailableStore: SessionStore {
     func rotationState(of handle: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RotationState> {
         fail(eventLoop)
     }
+    func admit(
+        _ handle: SessionHandle, to subject: Subject, max: Int, lastSeen: Timestamp, expiresAt: Timestamp, at now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<AdmitOutcome> {
+        fail(eventLoop)
+    }
+    func noteSeen(
+        _ handle: SessionHandle, of subject: Subject, lastSeen: Timestamp, expiresAt: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Void> {
+        fail(eventLoop)
+    }
+    func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        fail(eventLoop)
+    }
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { fail(eventLoop) }
 }
 
@@ -148,6 +162,20 @@ struct LaterStore: SessionStore {
     }
     func rotationState(of handle: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RotationState> {
         later(base.rotationState(of: handle, at: now, on: eventLoop), eventLoop)
+    }
+    func admit(
+        _ handle: SessionHandle, to subject: Subject, max: Int, lastSeen: Timestamp, expiresAt: Timestamp, at now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<AdmitOutcome> {
+        later(base.admit(handle, to: subject, max: max, lastSeen: lastSeen, expiresAt: expiresAt, at: now, on: eventLoop), eventLoop)
+    }
+    func noteSeen(
+        _ handle: SessionHandle, of subject: Subject, lastSeen: Timestamp, expiresAt: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Void> {
+        later(base.noteSeen(handle, of: subject, lastSeen: lastSeen, expiresAt: expiresAt, on: eventLoop), eventLoop)
+    }
+    func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        later(base.release(handle, from: subject, on: eventLoop), eventLoop)
     }
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { later(base.checkReady(on: eventLoop), eventLoop) }
 }

@@ -72,5 +72,19 @@ final class FaultyStore: SessionStore {
     func rotationState(of handle: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RotationState> {
         base.rotationState(of: handle, at: now, on: eventLoop)
     }
+    func admit(
+        _ handle: SessionHandle, to subject: Subject, max: Int, lastSeen: Timestamp, expiresAt: Timestamp, at now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<AdmitOutcome> {
+        base.admit(handle, to: subject, max: max, lastSeen: lastSeen, expiresAt: expiresAt, at: now, on: eventLoop)
+    }
+    func noteSeen(
+        _ handle: SessionHandle, of subject: Subject, lastSeen: Timestamp, expiresAt: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Void> {
+        base.noteSeen(handle, of: subject, lastSeen: lastSeen, expiresAt: expiresAt, on: eventLoop)
+    }
+    func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        base.release(handle, from: subject, on: eventLoop)
+    }
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { base.checkReady(on: eventLoop) }
 }

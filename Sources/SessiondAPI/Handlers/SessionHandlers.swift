@@ -10,17 +10,22 @@ struct SessionHandlers: Sendable {
     let limits: RequestLimits
     let metrics: SessiondMetrics
 
-    /// `POST /sessions`: 201 with the new session, `Location` and `ETag`.
+    /// `POST /sessions[?on_limit=evict_oldest|refuse]`: 201 with the new session, `Location` and
+    /// `ETag`; 409 `too-many-sessions` when the subject is at its limit and `on_limit=refuse`.
     func create(_ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
-        if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) {
-            return eventLoop.makeSucceededFuture(problem.response)
+        let onLimit: LimitPolicy
+        switch Self.limitPolicy(request) {
+        case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
+        case let .success(value): onLimit = value
         }
         switch SessionBody.parse(request, dataRequired: false, maxDataDepth: limits.maxDataDepth, maxLifetime: service.policy.maxOwn) {
         case let .failure(problem):
             return eventLoop.makeSucceededFuture(problem.response)
         case let .success(body):
             let created = metrics.sessionsCreated
-            let creation = service.create(data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, on: eventLoop)
+            let creation = service.create(
+                data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, onLimit: onLimit, on: eventLoop
+            )
             return creation.map { session in
                 created.increment()
                 return SessionRenderer.response(session, status: .created, now: session.createdAt, headers: ["Location": "/sessions/\(session.id)"])
@@ -81,8 +86,10 @@ struct SessionHandlers: Sendable {
     /// minted; 201 with `Location` and `ETag`, 412 `session-exists` (nothing changed) when a
     /// live session has it, 400 `malformed-sid` unless it is a random (version 4) UUID.
     private func createUnder(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
-        if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) {
-            return eventLoop.makeSucceededFuture(problem.response)
+        let onLimit: LimitPolicy
+        switch Self.limitPolicy(request) {
+        case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
+        case let .success(value): onLimit = value
         }
         guard id.isRandomVersion4 else { return eventLoop.makeSucceededFuture(Self.notVersion4.response) }
         switch SessionBody.parse(request, dataRequired: true, maxDataDepth: limits.maxDataDepth, maxLifetime: service.policy.maxOwn) {
@@ -91,7 +98,8 @@ struct SessionHandlers: Sendable {
         case let .success(body):
             let created = metrics.sessionsCreated
             let creation = service.create(
-                id: id, data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, on: eventLoop
+                id: id, data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, onLimit: onLimit,
+                on: eventLoop
             )
             return creation.map { outcome in
                 switch outcome {
@@ -210,10 +218,30 @@ struct SessionHandlers: Sendable {
         }
     }
 
-    /// The `If-Match` condition of a write, which takes no query parameters, and no
+    /// The `on_limit` query parameter of a create (the only one it takes): `evict_oldest` (the
+    /// default) or `refuse`; else 400 `invalid-query`.
+    private static func limitPolicy(_ request: Request) -> Result<LimitPolicy, Problem> {
+        switch QueryParameters.parse(request.query, allowed: ["on_limit"]) {
+        case let .failure(problem):
+            return .failure(problem)
+        case let .success(values):
+            guard let text = values["on_limit"] else { return .success(.evictOldest) }
+            guard let policy = LimitPolicy(rawValue: text) else {
+                return .failure(Problem(.invalidQuery, detail: "on_limit must be evict_oldest or refuse"))
+            }
+            return .success(policy)
+        }
+    }
+
+    /// The `If-Match` condition of a write, which takes no query parameters (but a PUT's `on_limit`), and no
     /// `If-None-Match` but PUT's (which `replace` has taken care of).
     private static func condition(_ request: Request) -> Result<WriteCondition, Problem> {
-        if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) { return .failure(problem) }
+        if request.method == .PUT {
+            // A PUT takes `on_limit`, which applies when it creates (`If-None-Match: *`).
+            if case let .failure(problem) = limitPolicy(request) { return .failure(problem) }
+        } else if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) {
+            return .failure(problem)
+        }
         if request.method != .PUT, let problem = IfNoneMatch.refused(request.headers) { return .failure(problem) }
         return IfMatch.condition(request.headers)
     }

@@ -36,6 +36,7 @@ public struct ProblemType: Sendable, Hashable {
     public static let sessionExists = ProblemType(slug: "session-exists", status: .preconditionFailed, title: "A session with this id exists")
     public static let invalidIfNoneMatch = ProblemType(slug: "invalid-if-none-match", status: .badRequest, title: "Unsupported If-None-Match header")
     public static let rotated = ProblemType(slug: "rotated", status: .conflict, title: "Session id was rotated")
+    public static let tooManySessions = ProblemType(slug: "too-many-sessions", status: .conflict, title: "Subject has too many sessions")
     public static let lifetimeTooLong = ProblemType(slug: "lifetime-too-long", status: .unprocessableEntity, title: "Lifetime is longer than allowed")
     public static let invalidIfMatch = ProblemType(slug: "invalid-if-match", status: .badRequest, title: "Malformed If-Match header")
     public static let invalidQuery = ProblemType(slug: "invalid-query", status: .badRequest, title: "Unsupported query parameter")
@@ -53,7 +54,7 @@ public struct ProblemType: Sendable, Hashable {
     public static let all: [ProblemType] = [
         badRequest, headerTooLarge, uriTooLong, unsupportedTransferCoding, httpVersionNotSupported, malformedSID, invalidJSON,
         invalidUTF8, duplicateKey, tooDeep, invalidBody, unsupportedValue, bodyTooLarge, unsupportedMediaType, sessionNotFound,
-        notFound, methodNotAllowed, preconditionFailed, sessionExists, rotated, invalidIfNoneMatch, lifetimeTooLong, invalidIfMatch, invalidQuery, malformedSubject, malformedHandle,
+        notFound, methodNotAllowed, preconditionFailed, sessionExists, rotated, tooManySessions, invalidIfNoneMatch, lifetimeTooLong, invalidIfMatch, invalidQuery, malformedSubject, malformedHandle,
         dataTooLarge, unauthorized, storeFull, requestTimeout, shuttingDown, storeUnavailable, internalError,
     ]
 }

@@ -45,6 +45,8 @@ public struct SessiondConfiguration: Sendable {
     public var requestTimeout: TimeAmount
     public var drainDelay: Duration
     public var shutdownGrace: Duration
+    /// The most live sessions per subject (`--max-sessions-per-subject`), 0 for no limit.
+    public var maxSessionsPerSubject: Int = 0
 
     /// Resolves each `Setting`: the flag's value when given, else the environment variable,
     /// else the default.
@@ -145,7 +147,10 @@ public struct SessiondConfiguration: Sendable {
         let drainDelay = try reader.value(.drainDelay, expected: "a duration (0s for none)") { ["0", "0s", "0ms"].contains($0) ? 0 : DurationText.milliseconds($0) }
         let shutdownGrace = try reader.value(.shutdownGrace, expected: duration, DurationText.milliseconds)
 
-        return SessiondConfiguration(
+        let maxPerSubject = try reader.value(.maxSessionsPerSubject, expected: "a whole number from 0 (no limit) to 10000") {
+            Int($0).flatMap { (0...10_000).contains($0) ? $0 : nil }
+        }
+        var configuration = SessiondConfiguration(
             host: host, port: port, store: store, redis: redis, redisPrefix: redisPrefix, redisTLS: redisTLS,
             lifetimes: LifetimePolicy(
                 permanent: permanent, standard: standard, absolute: absolute ?? nil, maxOwn: maxOwn, rotationGrace: rotationGrace
@@ -157,6 +162,8 @@ public struct SessiondConfiguration: Sendable {
             maxSessions: maxSessions, dataDirectory: dataDirectory, fsync: fsync, maxConnections: maxConnections, requestTimeout: .milliseconds(requestTimeout),
             drainDelay: .milliseconds(drainDelay), shutdownGrace: .milliseconds(shutdownGrace)
         )
+        configuration.maxSessionsPerSubject = maxPerSubject
+        return configuration
     }
 
     static let maximumLifetime: Int64 = 36_500 * 86_400_000
