@@ -24,6 +24,8 @@ enum RecordEncoder {
             var flags: UInt8 = session.permanent ? 1 : 0
             if session.subject != nil { flags |= 2 }
             if session.lifetime != nil { flags |= 4 }
+            if session.device != nil { flags |= 64 }
+            if session.lastSeenAt != session.updatedAt { flags |= 128 }
             switch session.rotation {
             case .rotatedTo: flags |= 8
             case .pendingFrom: flags |= 16
@@ -50,13 +52,19 @@ enum RecordEncoder {
             case nil:
                 break
             }
+            if let device = session.device {
+                buffer.appendLittleEndian(UInt32(device.count))
+                buffer.append(contentsOf: device)
+            }
+            if session.lastSeenAt != session.updatedAt { buffer.appendLittleEndian(session.lastSeenAt.millisecondsSinceEpoch) }
         case let .remove(namespace, handle):
             buffer.append(DurableRecord.Kind.remove.rawValue)
             appendKey(namespace, handle, to: &buffer)
-        case let .touch(namespace, handle, expiresAt):
+        case let .touch(namespace, handle, expiresAt, lastSeenAt):
             buffer.append(DurableRecord.Kind.touch.rawValue)
             appendKey(namespace, handle, to: &buffer)
             buffer.appendLittleEndian(expiresAt.millisecondsSinceEpoch)
+            if let lastSeenAt { buffer.appendLittleEndian(lastSeenAt.millisecondsSinceEpoch) }
         case let .end(count):
             buffer.append(DurableRecord.Kind.end.rawValue)
             buffer.appendLittleEndian(count)

@@ -68,7 +68,7 @@ private struct PayloadReader {
         switch kind {
         case .put:
             guard let (namespace, handle) = key(), let version = integer(UInt64.self), let created = integer(Int64.self),
-                  let updated = integer(Int64.self), let expires = integer(Int64.self), let flags = byte(), flags & ~63 == 0,
+                  let updated = integer(Int64.self), let expires = integer(Int64.self), let flags = byte(),
                   [0, 8, 16, 32].contains(flags & 56)
             else { return nil }
             var lifetime: Int64?
@@ -94,11 +94,21 @@ private struct PayloadReader {
                 default: rotation = .rotatedFrom(other)
                 }
             }
+            var device: [UInt8]?
+            if flags & 64 != 0 {
+                guard let count = integer(UInt32.self), let bytes = take(Int(count)) else { return nil }
+                device = Array(bytes)
+            }
+            var lastSeen: Timestamp?
+            if flags & 128 != 0 {
+                guard let value = integer(Int64.self) else { return nil }
+                lastSeen = Timestamp(millisecondsSinceEpoch: value)
+            }
             let session = Session(
                 id: MemoryStore.restoredID, data: Array(data), permanent: flags & 1 != 0, subject: subject, lifetime: lifetime,
                 version: version, createdAt: Timestamp(millisecondsSinceEpoch: created),
                 updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires),
-                rotation: rotation
+                rotation: rotation, device: device, lastSeenAt: lastSeen
             )
             return .put(namespace: namespace, handle: handle, session: session)
         case .remove:
@@ -106,7 +116,13 @@ private struct PayloadReader {
             return .remove(namespace: namespace, handle: handle)
         case .touch:
             guard let (namespace, handle) = key(), let expires = integer(Int64.self) else { return nil }
-            return .touch(namespace: namespace, handle: handle, expiresAt: Timestamp(millisecondsSinceEpoch: expires))
+            // Format 2 adds the last-seen time; a record of format 1 ends before it.
+            var lastSeen: Timestamp?
+            if !atEnd {
+                guard let value = integer(Int64.self) else { return nil }
+                lastSeen = Timestamp(millisecondsSinceEpoch: value)
+            }
+            return .touch(namespace: namespace, handle: handle, expiresAt: Timestamp(millisecondsSinceEpoch: expires), lastSeenAt: lastSeen)
         case .end:
             guard let count = integer(UInt64.self) else { return nil }
             return .end(count: count)

@@ -214,8 +214,9 @@ struct Recovery {
             state.namespaces[namespace, default: [:]][handle] = session
         case let .remove(namespace, handle):
             state.namespaces[namespace]?[handle] = nil
-        case let .touch(namespace, handle, expiresAt):
+        case let .touch(namespace, handle, expiresAt, lastSeenAt):
             state.namespaces[namespace]?[handle]?.expiresAt = expiresAt
+            if let lastSeenAt { state.namespaces[namespace]?[handle]?.lastSeenAt = lastSeenAt }
         case .end:
             return false
         }

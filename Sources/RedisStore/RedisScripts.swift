@@ -12,7 +12,7 @@
 ///
 /// Write replies are arrays whose first element says what happened:
 /// `{0}` not found; `{1, data, permanent, subject, version, created, updated, expires, lifetime,
-/// from}` written (from: a confirmed copy's original, or ""); `{2, version}` condition failed; `{3, subject, expires}` the subject index must cover this first;
+/// from, device, seen}` written (from: a confirmed copy's original, or ""; device "" for none); `{2, version}` condition failed; `{3, subject, expires}` the subject index must cover this first;
 /// `{4}` merged data too large; `{5}` a frozen original in its grace window (read-only);
 /// `{6, from}` a copy pending from that original.
 enum RedisScripts {
@@ -103,7 +103,8 @@ enum RedisScripts {
 
     /// KEYS[1] session key; ARGV: data, permanent, subject ("" none), version, created, updated,
     /// expires, isub, iexp (the index entry the caller made, or "" and 0), lifetime ("" none),
-    /// the original's handle for a rotation's copy, stored pending ("" for none).
+    /// the original's handle for a rotation's copy, stored pending ("" for none), device (""
+    /// for none), last seen.
     /// Returns 1 when stored, 0 when a live session has the key (one whose `expires` is after
     /// `updated`, the caller's now; an expired one that Redis has not dropped yet is replaced).
     static let insert = """
@@ -117,6 +118,8 @@ enum RedisScripts {
         if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'subject', ARGV[3]) end
         if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'lifetime', ARGV[10]) end
         if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'from', ARGV[11], 'pending', '1') end
+        if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'device', ARGV[12]) end
+        redis.call('HSET', KEYS[1], 'seen', ARGV[13])
         redis.call('PEXPIREAT', KEYS[1], ARGV[7])
         return 1
         """
@@ -127,7 +130,8 @@ enum RedisScripts {
     /// just now, or "" and 0), 9 data (replace) or data patch ("" for none), 10 permanent ("1",
     /// "0", or "" to keep on a patch), 11 subject mode ("s" set, "n" none, "k" keep), 12 subject,
     /// 13 most bytes of merged data, 14 lifetime mode ("s", "n", "k" as for the subject), 15
-    /// lifetime (ms). The rule of `Session.applying(_:at:policy:)`. "confirm" takes the
+    /// lifetime (ms), 16 device mode ("s", "n", "k" as for the subject), 17 device (compact
+    /// JSON). The rule of `Session.applying(_:at:policy:)`. "confirm" takes the
     /// original's handle as 9 and applies to a copy from it only (as a touch that clears `pending`).
     static let update = mergeFunctions + "\n" + expiryFunction + "\n" + updateBody
 
@@ -138,7 +142,7 @@ enum RedisScripts {
 
     private static let updateBody = """
         local s = redis.call('HMGET', KEYS[1], 'data', 'permanent', 'subject', 'version', 'created', 'updated',
-                             'expires', 'isub', 'iexp', 'lifetime', 'rotated', 'grace', 'pending', 'from')
+                             'expires', 'isub', 'iexp', 'lifetime', 'rotated', 'grace', 'pending', 'from', 'device')
         if not s[4] then return {0} end
         local now = tonumber(ARGV[1])
         if tonumber(s[7]) <= now then
@@ -159,6 +163,8 @@ enum RedisScripts {
         if not allowed(ARGV[3], version) then return {2, version} end
         local data, permanent, subject, updated, own = s[1], s[2], s[3] or '', s[6], s[10] or ''
         if ARGV[14] == 's' then own = ARGV[15] elseif ARGV[14] == 'n' then own = '' end
+        local device = s[15] or ''
+        if ARGV[16] == 's' then device = ARGV[17] elseif ARGV[16] == 'n' then device = '' end
         if op == 'replace' then
             data = ARGV[9]
             permanent = ARGV[10]
@@ -201,10 +207,16 @@ enum RedisScripts {
             else
                 redis.call('HSET', KEYS[1], 'lifetime', own)
             end
+            if device == '' then
+                redis.call('HDEL', KEYS[1], 'device')
+            else
+                redis.call('HSET', KEYS[1], 'device', device)
+            end
         end
+        redis.call('HSET', KEYS[1], 'seen', ARGV[1])
         redis.call('PEXPIREAT', KEYS[1], expires)
         if op == 'replace' then data = '' end
-        return {1, data, permanent, subject, version, s[5], updated, expires, own, s[14] or ''}
+        return {1, data, permanent, subject, version, s[5], updated, expires, own, s[14] or '', device, ARGV[1]}
         """
 
     /// KEYS[1] session key; ARGV: now, condition (as for `update`), required subject ("" for

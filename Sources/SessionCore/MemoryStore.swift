@@ -183,7 +183,7 @@ public final class MemoryStore: SessionStore, Service {
             next.id = id
             table[handle] = next
             index.move(handle, from: session.subject, to: next.subject)
-            let change: JournalChange = mutation == .touch ? .touch(handle, expiresAt: next.expiresAt) : .put(handle, next)
+            let change: JournalChange = mutation == .touch ? .touch(handle, expiresAt: next.expiresAt, lastSeenAt: next.lastSeenAt) : .put(handle, next)
             return (.updated(next), journal?.record(change))
         }
         return answer(outcome, after: ticket, on: eventLoop)

@@ -19,11 +19,19 @@ public struct Session: Sendable, Hashable {
     public var expiresAt: Timestamp
     /// The record's part in a rotation: nil for an ordinary session (see `RotationMark`).
     public var rotation: RotationMark?
+    /// What the app says about the device (user agent, address, a name): a small compact JSON
+    /// object of strings (the API checks its limits), kept apart from `data`; nil for none.
+    public var device: [UInt8]?
+    /// The last write or touch (the creation at first): for "your devices" pages.
+    public var lastSeenAt: Timestamp
 
     public init(
         id: SessionID, data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, version: UInt64,
-        createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp, rotation: RotationMark? = nil
+        createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp, rotation: RotationMark? = nil,
+        device: [UInt8]? = nil, lastSeenAt: Timestamp? = nil
     ) {
+        self.device = device
+        self.lastSeenAt = lastSeenAt ?? updatedAt
         self.id = id
         self.data = data
         self.permanent = permanent
@@ -52,7 +60,7 @@ public struct Session: Sendable, Hashable {
     public func summary(handle: SessionHandle) -> SessionSummary {
         SessionSummary(
             handle: handle, permanent: permanent, createdAt: createdAt, updatedAt: updatedAt, expiresAt: expiresAt,
-            frozen: isFrozen, pending: isPending
+            frozen: isFrozen, pending: isPending, device: device, lastSeenAt: lastSeenAt
         )
     }
 

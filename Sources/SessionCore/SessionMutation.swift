@@ -1,7 +1,8 @@
 /// A change to a stored session, applied atomically by `SessionStore.update`.
 public enum SessionMutation: Sendable, Hashable {
-    /// PUT: the whole writable state. Version + 1, `updatedAt` = now, the expiry slides.
-    case replace(data: [UInt8], permanent: Bool, subject: Subject?, lifetime: Int64?)
+    /// PUT: the whole writable state (`device` nil clears it). Version + 1, `updatedAt` = now,
+    /// the expiry slides.
+    case replace(data: [UInt8], permanent: Bool, subject: Subject?, lifetime: Int64?, device: [UInt8]? = nil)
     /// PATCH: an RFC 7396 merge patch. Version + 1, `updatedAt` = now, the expiry slides.
     case patch(SessionPatch)
     /// Slides the expiry only; version and `updatedAt` stay.
@@ -30,13 +31,17 @@ public struct SessionPatch: Sendable, Hashable {
     public var subject: MemberChange<Subject>
     /// What happens to the session's own lifetime (milliseconds).
     public var lifetime: MemberChange<Int64>
+    /// What happens to the `device` object (replaced whole, never merged).
+    public var device: MemberChange<[UInt8]>
     /// The most bytes the merged data may have; a larger result is refused (`.dataTooLarge`) and
     /// nothing is written.
     public var maxDataBytes: Int
 
     public init(
-        data: [UInt8]?, permanent: Bool?, subject: MemberChange<Subject>, lifetime: MemberChange<Int64> = .keep, maxDataBytes: Int
+        data: [UInt8]?, permanent: Bool?, subject: MemberChange<Subject>, lifetime: MemberChange<Int64> = .keep, maxDataBytes: Int,
+        device: MemberChange<[UInt8]> = .keep
     ) {
+        self.device = device
         self.data = data
         self.permanent = permanent
         self.subject = subject

@@ -106,6 +106,7 @@ extension SessionService {
         draft.id = proposed ?? .random()
         draft.version = old.version &+ 1
         draft.updatedAt = now
+        draft.lastSeenAt = now
         draft.expiresAt = min(
             policy.expiry(createdAt: old.createdAt, now: now, permanent: old.permanent, own: old.lifetime),
             now.adding(milliseconds: LifetimePolicy.rotationRecordLifetime)

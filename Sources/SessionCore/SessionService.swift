@@ -26,10 +26,10 @@ public struct SessionService: Sendable {
     /// - Parameter onLimit: what to do when the subject has `maxSessionsPerSubject` live
     ///   sessions (see `withRoom`); fails with `TooManySessions` when it refuses.
     public func create(
-        data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, onLimit: LimitPolicy = .evictOldest,
-        on eventLoop: any EventLoop
+        data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, device: [UInt8]? = nil,
+        onLimit: LimitPolicy = .evictOldest, on eventLoop: any EventLoop
     ) -> EventLoopFuture<Session> {
-        let session = newSession(id: .random(), data: data, permanent: permanent, subject: subject, lifetime: lifetime)
+        let session = newSession(id: .random(), data: data, permanent: permanent, subject: subject, lifetime: lifetime, device: device)
         guard subject != nil, maxSessionsPerSubject > 0 else {
             return insertWithFreshID(session, replacing: false, attemptsLeft: 3, on: eventLoop)
         }
@@ -39,7 +39,9 @@ public struct SessionService: Sendable {
             store.insert(session, on: eventLoop).map { session }
         }.flatMapError { error in
             guard (error as? SessionStoreError) == .duplicateID else { return eventLoop.makeFailedFuture(error) }
-            return self.create(data: data, permanent: permanent, subject: subject, lifetime: lifetime, onLimit: onLimit, on: eventLoop)
+            return self.create(
+                data: data, permanent: permanent, subject: subject, lifetime: lifetime, device: device, onLimit: onLimit, on: eventLoop
+            )
         }
     }
 
@@ -54,10 +56,10 @@ public struct SessionService: Sendable {
     /// version 1, unless a live session has that id.
     /// - Returns: `.created` or `.idTaken`. Fails with the store's error.
     public func create(
-        id: SessionID, data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, onLimit: LimitPolicy = .evictOldest,
-        on eventLoop: any EventLoop
+        id: SessionID, data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, device: [UInt8]? = nil,
+        onLimit: LimitPolicy = .evictOldest, on eventLoop: any EventLoop
     ) -> EventLoopFuture<CreateOutcome> {
-        let session = newSession(id: id, data: data, permanent: permanent, subject: subject, lifetime: lifetime)
+        let session = newSession(id: id, data: data, permanent: permanent, subject: subject, lifetime: lifetime, device: device)
         let store = self.store
         return withRoom(for: session, onLimit: onLimit, attemptsLeft: 200, on: eventLoop) { store.insert(session, on: eventLoop) }
             .map { CreateOutcome.created(session) }
@@ -68,12 +70,12 @@ public struct SessionService: Sendable {
     }
 
     /// A session at version 1, created now.
-    private func newSession(id: SessionID, data: [UInt8], permanent: Bool, subject: Subject?, lifetime: Int64?) -> Session {
+    private func newSession(id: SessionID, data: [UInt8], permanent: Bool, subject: Subject?, lifetime: Int64?, device: [UInt8]?) -> Session {
         let now = clock.now()
         return Session(
             id: id, data: data, permanent: permanent, subject: subject, lifetime: lifetime, version: 1,
             createdAt: now, updatedAt: now,
-            expiresAt: policy.expiry(createdAt: now, now: now, permanent: permanent, own: lifetime)
+            expiresAt: policy.expiry(createdAt: now, now: now, permanent: permanent, own: lifetime), device: device
         )
     }
 

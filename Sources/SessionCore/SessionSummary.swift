@@ -13,13 +13,20 @@ public struct SessionSummary: Sendable, Hashable {
     /// is the live one), but revoked with the subject.
     public var pending: Bool
 
+    /// The session's `device` object (compact JSON), or nil.
+    public var device: [UInt8]?
+    /// The session's last write or touch.
+    public var lastSeenAt: Timestamp
+
     /// Whether the entry is a frozen record or an unconfirmed copy (left out of listings).
     public var inRotation: Bool { frozen || pending }
 
     public init(
         handle: SessionHandle, permanent: Bool, createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp,
-        frozen: Bool = false, pending: Bool = false
+        frozen: Bool = false, pending: Bool = false, device: [UInt8]? = nil, lastSeenAt: Timestamp? = nil
     ) {
+        self.device = device
+        self.lastSeenAt = lastSeenAt ?? updatedAt
         self.handle = handle
         self.permanent = permanent
         self.createdAt = createdAt

@@ -24,7 +24,8 @@ struct SessionHandlers: Sendable {
         case let .success(body):
             let created = metrics.sessionsCreated
             let creation = service.create(
-                data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, onLimit: onLimit, on: eventLoop
+                data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, device: body.device,
+                onLimit: onLimit, on: eventLoop
             )
             return creation.map { session in
                 created.increment()
@@ -76,7 +77,9 @@ struct SessionHandlers: Sendable {
         case let .failure(problem):
             return eventLoop.makeSucceededFuture(problem.response)
         case let .success(body):
-            let mutation = SessionMutation.replace(data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime)
+            let mutation = SessionMutation.replace(
+                data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, device: body.device
+            )
             let now = service.now()
             return service.update(id, mutation, if: condition, at: now, on: eventLoop).map { self.response(for: $0, now: now) }
         }
@@ -98,7 +101,8 @@ struct SessionHandlers: Sendable {
         case let .success(body):
             let created = metrics.sessionsCreated
             let creation = service.create(
-                id: id, data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, onLimit: onLimit,
+                id: id, data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, device: body.device,
+                onLimit: onLimit,
                 on: eventLoop
             )
             return creation.map { outcome in

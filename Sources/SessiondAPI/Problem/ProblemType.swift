@@ -42,6 +42,7 @@ public struct ProblemType: Sendable, Hashable {
     public static let invalidQuery = ProblemType(slug: "invalid-query", status: .badRequest, title: "Unsupported query parameter")
     public static let malformedSubject = ProblemType(slug: "malformed-subject", status: .badRequest, title: "Malformed subject")
     public static let malformedHandle = ProblemType(slug: "malformed-handle", status: .badRequest, title: "Malformed session handle")
+    public static let deviceTooLarge = ProblemType(slug: "device-too-large", status: .unprocessableEntity, title: "Device object is too large")
     public static let dataTooLarge = ProblemType(slug: "data-too-large", status: .unprocessableEntity, title: "Merged session data is too large")
     public static let unauthorized = ProblemType(slug: "unauthorized", status: .unauthorized, title: "Missing or wrong API key")
     public static let storeFull = ProblemType(slug: "store-full", status: .insufficientStorage, title: "Session store is full")
@@ -55,6 +56,6 @@ public struct ProblemType: Sendable, Hashable {
         badRequest, headerTooLarge, uriTooLong, unsupportedTransferCoding, httpVersionNotSupported, malformedSID, invalidJSON,
         invalidUTF8, duplicateKey, tooDeep, invalidBody, unsupportedValue, bodyTooLarge, unsupportedMediaType, sessionNotFound,
         notFound, methodNotAllowed, preconditionFailed, sessionExists, rotated, tooManySessions, invalidIfNoneMatch, lifetimeTooLong, invalidIfMatch, invalidQuery, malformedSubject, malformedHandle,
-        dataTooLarge, unauthorized, storeFull, requestTimeout, shuttingDown, storeUnavailable, internalError,
+        dataTooLarge, deviceTooLarge, unauthorized, storeFull, requestTimeout, shuttingDown, storeUnavailable, internalError,
     ]
 }
