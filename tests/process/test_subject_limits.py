@@ -50,7 +50,7 @@ def servers(tmp_path):
             logs.append(log)
             procs.append(subprocess.Popen(
                 [BIN, "--port", str(port), "--store", store, "--redis-url", f"redis://127.0.0.1:{redis_port}/0",
-                 "--max-sessions-per-subject", "3", "--log-level", "warning"],
+                 "--max-sessions-per-subject", "3", "--redis-timeout", "5s", "--log-level", "warning"],
                 stdout=log, stderr=subprocess.STDOUT,
             ))
             wait_port(port)
