@@ -134,6 +134,14 @@ def grace_sessiond():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def limited_sessiond():
+    """A sessiond that keeps at most 2 live sessions per subject."""
+    server = Sessiond("--max-sessions-per-subject", "2")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def own_sessiond():
     """A sessiond of the test's own, which it may pause (SIGSTOP) or stop."""

@@ -32,6 +32,7 @@ from sessiond_client import (
     SessionExists,
     SessionNotFound,
     SessionRotated,
+    TooManySessions,
     Unauthorized,
     UnprocessableContent,
     handle_for,
@@ -644,3 +645,35 @@ def test_the_old_sid_reads_the_state_of_the_rotation_in_the_grace_window(grace_s
         c.rotate(short.sid, grace="0s")
         with pytest.raises(SessionNotFound):
             c.get(short.sid)
+
+
+# MARK: - Devices and per-subject limits
+
+
+def test_devices_are_kept_apart_and_listed_with_last_seen(client):
+    who = "user-" + uuid.uuid4().hex
+    s = client.create({"a": 1}, subject=who, device={"ua": "Firefox", "name": "laptop"})
+    assert s.device == {"ua": "Firefox", "name": "laptop"} and s.data == {"a": 1}
+    assert s.last_seen_at == s.created_at
+    t = client.touch(s.sid)
+    assert t.last_seen_at is not None and t.last_seen_at >= s.last_seen_at and t.updated_at == s.updated_at
+    [listed] = client.subject_sessions(who)
+    assert listed.device == {"ua": "Firefox", "name": "laptop"} and listed.last_seen_at == t.last_seen_at
+    with pytest.raises(UnprocessableContent) as raised:
+        client.create({}, device={"ua": "x" * 300})
+    assert raised.value.slug == "device-too-large"
+
+
+def test_a_subject_at_its_limit_evicts_the_least_recently_seen_or_refuses(limited_sessiond):
+    who = "user-" + uuid.uuid4().hex
+    with SessiondClient(limited_sessiond.url) as c:
+        first = c.create({}, subject=who)
+        time.sleep(0.01)
+        second = c.create({}, subject=who)
+        with pytest.raises(TooManySessions) as raised:
+            c.create({}, subject=who, on_limit="refuse")
+        assert raised.value.status == 409
+        third = c.create({}, subject=who, on_limit="evict_oldest")
+        with pytest.raises(SessionNotFound):
+            c.get(first.sid)
+        assert {x.handle for x in c.subject_sessions(who)} == {handle_for(second.sid), handle_for(third.sid)}

@@ -20,6 +20,7 @@ from .errors import (
     SessionExists,
     SessionNotFound,
     SessionRotated,
+    TooManySessions,
     Unauthorized,
     UnprocessableContent,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "PreconditionFailed",
     "SessionExists",
     "SessionRotated",
+    "TooManySessions",
     "UnprocessableContent",
     "ServiceUnavailable",
     "PROBLEM_TYPE_PREFIX",

@@ -23,6 +23,7 @@ from .errors import (
     SessionExists,
     SessionNotFound,
     SessionRotated,
+    TooManySessions,
     Unauthorized,
     UnprocessableContent,
 )
@@ -100,6 +101,8 @@ def problem_from(status: int, headers: Headers, raw: bytes, where: str) -> Probl
             cls = SessionExists if (kind_text or "").endswith("/session-exists") else PreconditionFailed
         elif status == 409 and (kind_text or "").endswith("/rotated"):
             cls = SessionRotated
+        elif status == 409 and (kind_text or "").endswith("/too-many-sessions"):
+            cls = TooManySessions
         elif status == 400:
             cls = BadRequest
         elif status == 401:

@@ -138,6 +138,8 @@ class AsyncSessiondClient:
         subject: str | None = None,
         lifetime: int | None = None,
         sid: str | None = None,
+        device: Mapping[str, str] | None = None,
+        on_limit: str | None = None,
     ) -> Session:
         """A new session at version 1: ``data`` (an empty object by default), ``permanent``,
         ``subject`` (your user id, or None) and ``lifetime`` (its own idle lifetime in whole
@@ -161,12 +163,19 @@ class AsyncSessiondClient:
             body["subject"] = subject
         if _lifetime(lifetime) is not None:
             body["lifetime"] = lifetime
+        if device is not None:
+            body["device"] = dict(device)
+        query = ""
+        if on_limit is not None:
+            if on_limit not in ("evict_oldest", "refuse"):
+                raise ValueError("on_limit must be 'evict_oldest' or 'refuse'")
+            query = f"?on_limit={on_limit}"
         if sid is None:
-            return Session.from_json(await self._request("POST", "/sessions", body=body, content_type=JSON))
+            return Session.from_json(await self._request("POST", "/sessions" + query, body=body, content_type=JSON))
         if not isinstance(sid, str):
             raise TypeError(f"sid must be a str, not {type(sid).__name__}")
         resource = await self._request(
-            "PUT", f"/sessions/{_segment(sid)}", body=body, content_type=JSON, if_none_match="*"
+            "PUT", f"/sessions/{_segment(sid)}" + query, body=body, content_type=JSON, if_none_match="*"
         )
         return Session.from_json(resource)
 

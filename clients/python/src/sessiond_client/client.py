@@ -131,6 +131,10 @@ class Session:
     #: as it was at the rotation, read-only (writes raise :class:`SessionRotated`). Never set a
     #: cookie from it: the browser already holds the new sid.
     rotated: bool = False
+    #: The session's device object (a few strings the app set), or None.
+    device: dict[str, Any] | None = None
+    #: The last write or touch.
+    last_seen_at: datetime | None = None
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
@@ -147,6 +151,8 @@ class Session:
             ttl=int(body.get("ttl", 0)),
             lifetime=_optional_int(body.get("lifetime")),
             rotated=body.get("rotated") is True,
+            device=body.get("device"),
+            last_seen_at=_timestamp(body.get("last_seen_at")),
             raw=dict(body),
         )
 
@@ -171,6 +177,10 @@ class SessionSummary:
     updated_at: datetime | None
     expires_at: datetime | None
     ttl: int
+    #: The session's device object, or None.
+    device: dict[str, Any] | None = None
+    #: The session's last write or touch.
+    last_seen_at: datetime | None = None
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> SessionSummary:
@@ -181,6 +191,8 @@ class SessionSummary:
             updated_at=_timestamp(body.get("updated_at")),
             expires_at=_timestamp(body.get("expires_at")),
             ttl=int(body.get("ttl", 0)),
+            device=body.get("device"),
+            last_seen_at=_timestamp(body.get("last_seen_at")),
         )
 
 
@@ -337,6 +349,8 @@ class SessiondClient:
         subject: str | None = None,
         lifetime: int | None = None,
         sid: str | None = None,
+        device: Mapping[str, str] | None = None,
+        on_limit: str | None = None,
     ) -> Session:
         """A new session at version 1: ``data`` (an empty object by default), ``permanent``,
         ``subject`` (your user id, or None) and ``lifetime`` (its own idle lifetime in whole
@@ -350,6 +364,11 @@ class SessiondClient:
         :class:`BadRequest` ``malformed-sid`` when it is not a lowercase UUID version 4. For an
         app that must know the id before the session is stored: mint it with :func:`new_sid`.
         Never pass an id read from a request (a cookie): that is session fixation.
+
+        ``device``: a few strings about where the session is used (``{"ua": ..., "ip": ...,
+        "name": ...}``), shown in subject listings. ``on_limit``: what Sessiond does when the
+        subject has as many sessions as ``--max-sessions-per-subject`` allows,
+        ``"evict_oldest"`` (its default) or ``"refuse"`` (:class:`TooManySessions`).
         """
         body: dict[str, Any] = {}
         if data is not None or sid is not None:
@@ -359,12 +378,19 @@ class SessiondClient:
             body["subject"] = subject
         if _lifetime(lifetime) is not None:
             body["lifetime"] = lifetime
+        if device is not None:
+            body["device"] = dict(device)
+        query = ""
+        if on_limit is not None:
+            if on_limit not in ("evict_oldest", "refuse"):
+                raise ValueError("on_limit must be 'evict_oldest' or 'refuse'")
+            query = f"?on_limit={on_limit}"
         if sid is None:
-            return Session.from_json(self._request("POST", "/sessions", body=body, content_type=JSON))
+            return Session.from_json(self._request("POST", "/sessions" + query, body=body, content_type=JSON))
         if not isinstance(sid, str):
             raise TypeError(f"sid must be a str, not {type(sid).__name__}")
         return Session.from_json(
-            self._request("PUT", f"/sessions/{_segment(sid)}", body=body, content_type=JSON, if_none_match="*")
+            self._request("PUT", f"/sessions/{_segment(sid)}" + query, body=body, content_type=JSON, if_none_match="*")
         )
 
     def get(self, sid: str, *, touch: bool = False) -> Session:

@@ -25,6 +25,7 @@ __all__ = [
     "PreconditionFailed",
     "SessionExists",
     "SessionRotated",
+    "TooManySessions",
     "UnprocessableContent",
     "ServiceUnavailable",
     "PROBLEM_TYPE_PREFIX",
@@ -121,6 +122,11 @@ class SessionRotated(ProblemError):
     in its grace window: it still reads the session as it was then, but takes no writes,
     touches, deletes or rotates. Nothing was changed. The browser already holds the new sid:
     leave the cookie alone, and never start a new session because of this."""
+
+
+class TooManySessions(ProblemError):
+    """409 ``too-many-sessions``: a create with ``on_limit="refuse"`` for a subject that has as
+    many live sessions as Sessiond's ``--max-sessions-per-subject`` allows; nothing was created."""
 
 
 class UnprocessableContent(ProblemError):
