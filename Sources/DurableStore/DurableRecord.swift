@@ -10,7 +10,8 @@ enum DurableRecord: Sendable, Hashable {
     /// The session under `handle` in `namespace` is gone.
     case remove(namespace: String, handle: SessionHandle)
     /// The session under `handle` in `namespace` now expires at `expiresAt`.
-    case touch(namespace: String, handle: SessionHandle, expiresAt: Timestamp)
+    /// (`lastSeenAt` nil in a record of format 1, which did not keep it.)
+    case touch(namespace: String, handle: SessionHandle, expiresAt: Timestamp, lastSeenAt: Timestamp?)
     /// The last record of a snapshot: how many sessions it holds. A snapshot without it is
     /// incomplete.
     case end(count: UInt64)
@@ -28,7 +29,8 @@ enum DurableRecord: Sendable, Hashable {
         switch change {
         case let .put(handle, session): self = .put(namespace: namespace, handle: handle, session: session)
         case let .remove(handle): self = .remove(namespace: namespace, handle: handle)
-        case let .touch(handle, expiresAt): self = .touch(namespace: namespace, handle: handle, expiresAt: expiresAt)
+        case let .touch(handle, expiresAt, lastSeenAt):
+            self = .touch(namespace: namespace, handle: handle, expiresAt: expiresAt, lastSeenAt: lastSeenAt)
         }
     }
 }

@@ -17,7 +17,9 @@ struct FileHeader: Hashable, Sendable {
     }
 
     /// The format this build writes and reads.
-    static let currentVersion: UInt32 = 1
+    static let currentVersion: UInt32 = 2
+    /// The oldest format version this build reads (1 has no rotation marks; its records read the same).
+    static let oldestReadable: UInt32 = 1
     static let size = 28
     static let magic: [UInt8] = Array("SESSIOND".utf8)
 
@@ -53,7 +55,7 @@ struct FileHeader: Hashable, Sendable {
         guard bytes.count >= size, bytes.prefix(size).contains(where: { $0 != 0 }) else { throw .incomplete }
         guard bytes.prefix(8).elementsEqual(magic) else { throw .notADataFile }
         let version = bytes.loadLittleEndian(UInt32.self, at: 8)
-        guard version == currentVersion else { throw .unsupportedVersion(version) }
+        guard (Self.oldestReadable...Self.currentVersion).contains(version) else { throw .unsupportedVersion(version) }
         let checksum = bytes.loadLittleEndian(UInt32.self, at: 24)
         guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<24])) == checksum,
               let kind = Kind(rawValue: bytes.loadLittleEndian(UInt32.self, at: 12))

@@ -24,6 +24,14 @@ enum RecordEncoder {
             var flags: UInt8 = session.permanent ? 1 : 0
             if session.subject != nil { flags |= 2 }
             if session.lifetime != nil { flags |= 4 }
+            if session.device != nil { flags |= 64 }
+            if session.lastSeenAt != session.updatedAt { flags |= 128 }
+            switch session.rotation {
+            case .rotatedTo: flags |= 8
+            case .pendingFrom: flags |= 16
+            case .rotatedFrom: flags |= 32
+            case nil: break
+            }
             buffer.append(flags)
             if let lifetime = session.lifetime { buffer.appendLittleEndian(lifetime) }
             if let subject = session.subject {
@@ -33,13 +41,30 @@ enum RecordEncoder {
             }
             buffer.appendLittleEndian(UInt32(session.data.count))
             buffer.append(contentsOf: session.data)
+            switch session.rotation {
+            case let .rotatedTo(handle, readableUntil):
+                buffer.appendLittleEndian(handle.high)
+                buffer.appendLittleEndian(handle.low)
+                buffer.appendLittleEndian(readableUntil.millisecondsSinceEpoch)
+            case let .pendingFrom(handle), let .rotatedFrom(handle):
+                buffer.appendLittleEndian(handle.high)
+                buffer.appendLittleEndian(handle.low)
+            case nil:
+                break
+            }
+            if let device = session.device {
+                buffer.appendLittleEndian(UInt32(device.count))
+                buffer.append(contentsOf: device)
+            }
+            if session.lastSeenAt != session.updatedAt { buffer.appendLittleEndian(session.lastSeenAt.millisecondsSinceEpoch) }
         case let .remove(namespace, handle):
             buffer.append(DurableRecord.Kind.remove.rawValue)
             appendKey(namespace, handle, to: &buffer)
-        case let .touch(namespace, handle, expiresAt):
+        case let .touch(namespace, handle, expiresAt, lastSeenAt):
             buffer.append(DurableRecord.Kind.touch.rawValue)
             appendKey(namespace, handle, to: &buffer)
             buffer.appendLittleEndian(expiresAt.millisecondsSinceEpoch)
+            if let lastSeenAt { buffer.appendLittleEndian(lastSeenAt.millisecondsSinceEpoch) }
         case let .end(count):
             buffer.append(DurableRecord.Kind.end.rawValue)
             buffer.appendLittleEndian(count)

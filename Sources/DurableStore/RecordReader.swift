@@ -68,7 +68,8 @@ private struct PayloadReader {
         switch kind {
         case .put:
             guard let (namespace, handle) = key(), let version = integer(UInt64.self), let created = integer(Int64.self),
-                  let updated = integer(Int64.self), let expires = integer(Int64.self), let flags = byte(), flags & ~7 == 0
+                  let updated = integer(Int64.self), let expires = integer(Int64.self), let flags = byte(),
+                  [0, 8, 16, 32].contains(flags & 56)
             else { return nil }
             var lifetime: Int64?
             if flags & 4 != 0 {
@@ -81,10 +82,33 @@ private struct PayloadReader {
                 subject = value
             }
             guard let count = integer(UInt32.self), let data = take(Int(count)) else { return nil }
+            var rotation: RotationMark?
+            if flags & 56 != 0 {
+                guard let high = integer(UInt64.self), let low = integer(UInt64.self) else { return nil }
+                let other = SessionHandle(high: high, low: low)
+                switch flags & 56 {
+                case 8:
+                    guard let until = integer(Int64.self) else { return nil }
+                    rotation = .rotatedTo(other, readableUntil: Timestamp(millisecondsSinceEpoch: until))
+                case 16: rotation = .pendingFrom(other)
+                default: rotation = .rotatedFrom(other)
+                }
+            }
+            var device: [UInt8]?
+            if flags & 64 != 0 {
+                guard let count = integer(UInt32.self), let bytes = take(Int(count)) else { return nil }
+                device = Array(bytes)
+            }
+            var lastSeen: Timestamp?
+            if flags & 128 != 0 {
+                guard let value = integer(Int64.self) else { return nil }
+                lastSeen = Timestamp(millisecondsSinceEpoch: value)
+            }
             let session = Session(
                 id: MemoryStore.restoredID, data: Array(data), permanent: flags & 1 != 0, subject: subject, lifetime: lifetime,
                 version: version, createdAt: Timestamp(millisecondsSinceEpoch: created),
-                updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires)
+                updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires),
+                rotation: rotation, device: device, lastSeenAt: lastSeen
             )
             return .put(namespace: namespace, handle: handle, session: session)
         case .remove:
@@ -92,7 +116,13 @@ private struct PayloadReader {
             return .remove(namespace: namespace, handle: handle)
         case .touch:
             guard let (namespace, handle) = key(), let expires = integer(Int64.self) else { return nil }
-            return .touch(namespace: namespace, handle: handle, expiresAt: Timestamp(millisecondsSinceEpoch: expires))
+            // Format 2 adds the last-seen time; a record of format 1 ends before it.
+            var lastSeen: Timestamp?
+            if !atEnd {
+                guard let value = integer(Int64.self) else { return nil }
+                lastSeen = Timestamp(millisecondsSinceEpoch: value)
+            }
+            return .touch(namespace: namespace, handle: handle, expiresAt: Timestamp(millisecondsSinceEpoch: expires), lastSeenAt: lastSeen)
         case .end:
             guard let count = integer(UInt64.self) else { return nil }
             return .end(count: count)

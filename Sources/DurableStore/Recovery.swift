@@ -129,7 +129,7 @@ struct Recovery {
         switch problem {
         case let .unsupportedVersion(version):
             return DurableStoreError(.unsupportedVersion, """
-                \(path) is in format version \(version); this sessiond reads version \(FileHeader.currentVersion). \
+                \(path) is in format version \(version); this sessiond reads versions \(FileHeader.oldestReadable) to \(FileHeader.currentVersion). \
                 Start the sessiond version that wrote it, or move the data directory aside to start empty
                 """)
         case .notADataFile:
@@ -214,8 +214,9 @@ struct Recovery {
             state.namespaces[namespace, default: [:]][handle] = session
         case let .remove(namespace, handle):
             state.namespaces[namespace]?[handle] = nil
-        case let .touch(namespace, handle, expiresAt):
+        case let .touch(namespace, handle, expiresAt, lastSeenAt):
             state.namespaces[namespace]?[handle]?.expiresAt = expiresAt
+            if let lastSeenAt { state.namespaces[namespace]?[handle]?.lastSeenAt = lastSeenAt }
         case .end:
             return false
         }

@@ -6,10 +6,15 @@
 /// none), `version`, `created`, `updated`, `expires` (milliseconds since the epoch), and `isub`/`iexp`: the subject index entry that covers the session (its subject
 /// and score; see `RedisSubjectIndex`). The key's own expiry is `PEXPIREAT expires`.
 ///
+/// A rotation adds (see `RedisScripts+Rotation.swift`): on a frozen original, `rotated` (the
+/// successor's handle, never a sid) and `grace` (ms: read-only until then); on a copy, `from`
+/// (the original's handle) and, until it is confirmed, `pending` ("1").
+///
 /// Write replies are arrays whose first element says what happened:
-/// `{0}` not found; `{1, data, permanent, subject, version, created, updated, expires, lifetime}`
-/// written; `{2, version}` condition failed; `{3, subject, expires}` the subject index must cover this first;
-/// `{4}` merged data too large.
+/// `{0}` not found; `{1, data, permanent, subject, version, created, updated, expires, lifetime,
+/// from, device, seen}` written (from: a confirmed copy's original, or ""; device "" for none); `{2, version}` condition failed; `{3, subject, expires}` the subject index must cover this first;
+/// `{4}` merged data too large; `{5}` a frozen original in its grace window (read-only);
+/// `{6, from}` a copy pending from that original.
 enum RedisScripts {
     /// RFC 7396 merge patch on compact JSON text, without decoding numbers or strings: values are
     /// copied as text, so they keep their exact form. Both texts are the compact, canonically
@@ -97,7 +102,9 @@ enum RedisScripts {
         """
 
     /// KEYS[1] session key; ARGV: data, permanent, subject ("" none), version, created, updated,
-    /// expires, isub, iexp (the index entry the caller made, or "" and 0), lifetime ("" none).
+    /// expires, isub, iexp (the index entry the caller made, or "" and 0), lifetime ("" none),
+    /// the original's handle for a rotation's copy, stored pending ("" for none), device (""
+    /// for none), last seen.
     /// Returns 1 when stored, 0 when a live session has the key (one whose `expires` is after
     /// `updated`, the caller's now; an expired one that Redis has not dropped yet is replaced).
     static let insert = """
@@ -110,17 +117,22 @@ enum RedisScripts {
                    'updated', ARGV[6], 'expires', ARGV[7], 'isub', ARGV[8], 'iexp', ARGV[9])
         if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'subject', ARGV[3]) end
         if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'lifetime', ARGV[10]) end
+        if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'from', ARGV[11], 'pending', '1') end
+        if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'device', ARGV[12]) end
+        redis.call('HSET', KEYS[1], 'seen', ARGV[13])
         redis.call('PEXPIREAT', KEYS[1], ARGV[7])
         return 1
         """
 
-    /// KEYS[1] session key; ARGV: 1 now, 2 op ("replace", "patch", "touch"), 3 condition ("*"
+    /// KEYS[1] session key; ARGV: 1 now, 2 op ("replace", "patch", "touch", "confirm"), 3 condition ("*"
     /// or versions separated by commas, "" for none), 4 standard, 5 permanent, 6 absolute (-1
     /// for none) lifetime, 7 granted subject, 8 granted score (an index entry the caller made
     /// just now, or "" and 0), 9 data (replace) or data patch ("" for none), 10 permanent ("1",
     /// "0", or "" to keep on a patch), 11 subject mode ("s" set, "n" none, "k" keep), 12 subject,
     /// 13 most bytes of merged data, 14 lifetime mode ("s", "n", "k" as for the subject), 15
-    /// lifetime (ms). The rule of `Session.applying(_:at:policy:)`.
+    /// lifetime (ms), 16 device mode ("s", "n", "k" as for the subject), 17 device (compact
+    /// JSON). The rule of `Session.applying(_:at:policy:)`. "confirm" takes the
+    /// original's handle as 9 and applies to a copy from it only (as a touch that clears `pending`).
     static let update = mergeFunctions + "\n" + expiryFunction + "\n" + updateBody
 
     /// `update` for "replace" and "touch": the same rule without the merge functions, which
@@ -130,18 +142,29 @@ enum RedisScripts {
 
     private static let updateBody = """
         local s = redis.call('HMGET', KEYS[1], 'data', 'permanent', 'subject', 'version', 'created', 'updated',
-                             'expires', 'isub', 'iexp', 'lifetime')
-        if not s[1] then return {0} end
+                             'expires', 'isub', 'iexp', 'lifetime', 'rotated', 'grace', 'pending', 'from', 'device')
+        if not s[4] then return {0} end
         local now = tonumber(ARGV[1])
         if tonumber(s[7]) <= now then
             redis.call('DEL', KEYS[1])
             return {0}
         end
+        if s[11] then
+            if tonumber(s[12]) > now then return {5} end
+            return {0}
+        end
+        local op = ARGV[2]
+        if op == 'confirm' then
+            if s[14] ~= ARGV[9] then return {0} end
+        elseif s[13] then
+            return {6, s[14]}
+        end
         local version = tonumber(s[4])
         if not allowed(ARGV[3], version) then return {2, version} end
-        local op = ARGV[2]
         local data, permanent, subject, updated, own = s[1], s[2], s[3] or '', s[6], s[10] or ''
         if ARGV[14] == 's' then own = ARGV[15] elseif ARGV[14] == 'n' then own = '' end
+        local device = s[15] or ''
+        if ARGV[16] == 's' then device = ARGV[17] elseif ARGV[16] == 'n' then device = '' end
         if op == 'replace' then
             data = ARGV[9]
             permanent = ARGV[10]
@@ -154,7 +177,7 @@ enum RedisScripts {
             if ARGV[10] ~= '' then permanent = ARGV[10] end
             if ARGV[11] == 's' then subject = ARGV[12] elseif ARGV[11] == 'n' then subject = '' end
         end
-        if op ~= 'touch' then
+        if op ~= 'touch' and op ~= 'confirm' then
             version = version + 1
             updated = ARGV[1]
         end
@@ -168,8 +191,9 @@ enum RedisScripts {
             end
         end
         if subject == '' then isub, iexp = '', 0 end
-        if op == 'touch' then
+        if op == 'touch' or op == 'confirm' then
             redis.call('HSET', KEYS[1], 'expires', expires, 'isub', isub, 'iexp', iexp)
+            if op == 'confirm' then redis.call('HDEL', KEYS[1], 'pending') end
         else
             redis.call('HSET', KEYS[1], 'data', data, 'permanent', permanent, 'version', version, 'updated', updated,
                        'expires', expires, 'isub', isub, 'iexp', iexp)
@@ -183,27 +207,39 @@ enum RedisScripts {
             else
                 redis.call('HSET', KEYS[1], 'lifetime', own)
             end
+            if device == '' then
+                redis.call('HDEL', KEYS[1], 'device')
+            else
+                redis.call('HSET', KEYS[1], 'device', device)
+            end
         end
+        redis.call('HSET', KEYS[1], 'seen', ARGV[1])
         redis.call('PEXPIREAT', KEYS[1], expires)
         if op == 'replace' then data = '' end
-        return {1, data, permanent, subject, version, s[5], updated, expires, own}
+        return {1, data, permanent, subject, version, s[5], updated, expires, own, s[14] or '', device, ARGV[1]}
         """
 
     /// KEYS[1] session key; ARGV: now, condition (as for `update`), required subject ("" for
-    /// any). Returns {0} when absent, expired or of another subject; {2, version} when the
-    /// condition fails; else deletes and returns {1, isub, iexp}.
+    /// any: a removal by sid). Returns {0} when absent, expired or of another subject; {2,
+    /// version} when the condition fails; by sid, {5} for a frozen original in its grace window
+    /// (which stays) and {0} for one past it; else deletes and returns {1, isub, iexp, from}
+    /// (from: the original's handle of a copy, whose frozen record the caller removes next, or "").
     static let remove = expiryFunction + "\n" + """
-        local s = redis.call('HMGET', KEYS[1], 'version', 'expires', 'subject', 'isub', 'iexp')
+        local s = redis.call('HMGET', KEYS[1], 'version', 'expires', 'subject', 'isub', 'iexp', 'rotated', 'grace', 'from')
         if not s[1] then return {0} end
         if tonumber(s[2]) <= tonumber(ARGV[1]) then
             redis.call('DEL', KEYS[1])
             return {0}
         end
         if ARGV[3] ~= '' and s[3] ~= ARGV[3] then return {0} end
+        if ARGV[3] == '' and s[6] then
+            if tonumber(s[7]) > tonumber(ARGV[1]) then return {5} end
+            return {0}
+        end
         local version = tonumber(s[1])
         if not allowed(ARGV[2], version) then return {2, version} end
         redis.call('DEL', KEYS[1])
-        return {1, s[4] or '', tonumber(s[5] or '0')}
+        return {1, s[4] or '', tonumber(s[5] or '0'), s[8] or ''}
         """
 
     /// KEYS[1] subject index (a sorted set: member handle, score = a time in ms by which the
@@ -243,7 +279,7 @@ enum RedisScripts {
         """
 
     /// In the order `RedisConnectionPool` loads them.
-    static let all = [insert, update, remove, indexAdd, indexRemove, indexList, replaceOrTouch]
+    static let all = [insert, update, remove, indexAdd, indexRemove, indexList, replaceOrTouch, freeze, withdraw, endWindow, limitAdmit, limitSeen]
     static let insertIndex = 0
     static let updateIndex = 1
     static let removeIndex = 2
@@ -251,4 +287,9 @@ enum RedisScripts {
     static let indexRemoveIndex = 4
     static let indexListIndex = 5
     static let replaceOrTouchIndex = 6
+    static let freezeIndex = 7
+    static let withdrawIndex = 8
+    static let endWindowIndex = 9
+    static let limitAdmitIndex = 10
+    static let limitSeenIndex = 11
 }

@@ -17,8 +17,8 @@ public final class RedisStore: SessionStore {
     /// The connections; run it as a `Service` so that it closes on shutdown.
     public let pool: RedisConnectionPool
     public let policy: LifetimePolicy
-    private let prefix: String
-    private let index: RedisSubjectIndex
+    let prefix: String
+    let index: RedisSubjectIndex
 
     public convenience init(
         configuration: RedisConfiguration, security: (any RedisChannelSecurity)? = nil, prefix: String = "sessiond:",
@@ -55,10 +55,10 @@ public final class RedisStore: SessionStore {
     /// The Redis key of a subject's index.
     public func indexKey(for subject: Subject) -> String { prefix + "subject:" + subject.value }
 
-    private func keyBuffer(_ handle: SessionHandle) -> ByteBuffer { ByteBuffer(string: key(for: handle)) }
+    func keyBuffer(_ handle: SessionHandle) -> ByteBuffer { ByteBuffer(string: key(for: handle)) }
 
     private static func text(_ value: Int64) -> ByteBuffer { ByteBuffer(string: String(value)) }
-    private static func text(_ value: Timestamp) -> ByteBuffer { ByteBuffer(string: String(value.millisecondsSinceEpoch)) }
+    static func text(_ value: Timestamp) -> ByteBuffer { ByteBuffer(string: String(value.millisecondsSinceEpoch)) }
 
     // MARK: - SessionStore
 
@@ -80,6 +80,8 @@ public final class RedisStore: SessionStore {
                 ByteBuffer(string: session.subject?.value ?? ""), Self.text(Int64(session.version)), Self.text(session.createdAt),
                 Self.text(session.updatedAt), Self.text(session.expiresAt), ByteBuffer(string: isub), Self.text(iexp),
                 ByteBuffer(string: session.lifetime.map { String($0) } ?? ""),
+                ByteBuffer(string: session.isPending ? session.rotation?.original?.description ?? "" : ""),
+                ByteBuffer(bytes: session.device ?? []), Self.text(session.lastSeenAt),
             ]
             return pool.evaluate(script: RedisScripts.insertIndex, keys: [key], arguments: arguments, on: eventLoop)
                 .flatMapErrorThrowing { throw Self.storeError($0) }
@@ -96,14 +98,25 @@ public final class RedisStore: SessionStore {
             ByteBuffer(string: "HMGET"), key, ByteBuffer(string: "data"), ByteBuffer(string: "permanent"),
             ByteBuffer(string: "subject"), ByteBuffer(string: "version"), ByteBuffer(string: "created"),
             ByteBuffer(string: "updated"), ByteBuffer(string: "expires"), ByteBuffer(string: "lifetime"),
+            ByteBuffer(string: "rotated"), ByteBuffer(string: "grace"), ByteBuffer(string: "pending"), ByteBuffer(string: "from"),
+            ByteBuffer(string: "device"), ByteBuffer(string: "seen"),
         ])
         return pool.send(command, key: key, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMapThrowing { reply in
-                guard case let .array(fields) = reply, fields.count == 8 else { throw Self.unexpected(reply, "HMGET") }
+                guard case let .array(fields) = reply, fields.count == 14 else { throw Self.unexpected(reply, "HMGET") }
+                // No data: absent, or a rotated session's data-less marker.
                 guard case .bulkString = fields[0] else { return nil }
-                let session = try Self.session(id, fields[...])
-                return session.isLive(at: now) ? session : nil
+                var session = try Self.session(id, fields[0..<8])
+                session.rotation = Self.rotation(fields[8..<12])
+                Self.addDevice(fields[12], seen: fields[13], to: &session)
+                guard session.isLive(at: now) else { return nil }
+                if case let .rotatedTo(_, readableUntil) = session.rotation {
+                    // Read-only in its grace window, and shown as ending with it.
+                    guard session.isReadableFrozen(at: now) else { return nil }
+                    session.expiresAt = min(readableUntil, session.expiresAt)
+                }
+                return session
             }
     }
 
@@ -126,13 +139,14 @@ public final class RedisStore: SessionStore {
             ByteBuffer(string: grant?.0.value ?? ""), Self.text(grant?.1 ?? 0),
         ]
         switch mutation {
-        case let .replace(data, permanent, subject, lifetime):
+        case let .replace(data, permanent, subject, lifetime, device):
             arguments[1] = ByteBuffer(string: "replace")
             arguments += [
                 ByteBuffer(bytes: data), ByteBuffer(string: permanent ? "1" : "0"),
                 ByteBuffer(string: subject == nil ? "n" : "s"), ByteBuffer(string: subject?.value ?? ""), Self.text(0),
             ]
             arguments += Self.lifetimeArguments(.set(lifetime))
+            arguments += Self.deviceArguments(.set(device))
         case let .patch(patch):
             arguments[1] = ByteBuffer(string: "patch")
             let permanent = patch.permanent.map { $0 ? "1" : "0" } ?? ""
@@ -147,19 +161,26 @@ public final class RedisStore: SessionStore {
                 ByteBuffer(string: subject), Self.text(Int64(patch.maxDataBytes)),
             ]
             arguments += Self.lifetimeArguments(patch.lifetime)
+            arguments += Self.deviceArguments(patch.device)
         case .touch:
             arguments[1] = ByteBuffer(string: "touch")
             arguments += [ByteBuffer(), ByteBuffer(), ByteBuffer(string: "k"), ByteBuffer(), Self.text(0)]
             arguments += Self.lifetimeArguments(.keep)
+            arguments += Self.deviceArguments(.keep)
+        case let .confirm(original):
+            arguments[1] = ByteBuffer(string: "confirm")
+            arguments += [ByteBuffer(string: original.description), ByteBuffer(), ByteBuffer(string: "k"), ByteBuffer(), Self.text(0)]
+            arguments += Self.lifetimeArguments(.keep)
+            arguments += Self.deviceArguments(.keep)
         }
         let index = self.index
         let script: Int
         var sentData: [UInt8]?
         switch mutation {
-        case let .replace(data, _, _, _):
+        case let .replace(data, _, _, _, _):
             script = RedisScripts.replaceOrTouchIndex
             sentData = data
-        case .touch: script = RedisScripts.replaceOrTouchIndex
+        case .touch, .confirm: script = RedisScripts.replaceOrTouchIndex
         case .patch: script = RedisScripts.updateIndex
         }
         return pool.evaluate(script: script, keys: [keyBuffer(handle)], arguments: arguments, on: eventLoop)
@@ -176,14 +197,21 @@ public final class RedisStore: SessionStore {
                     return eventLoop.makeSucceededFuture(.conflict(currentVersion: UInt64(version)))
                 case (4, _):
                     return eventLoop.makeSucceededFuture(.dataTooLarge)
+                case (5, _):
+                    return eventLoop.makeSucceededFuture(.rotated)
+                case (6, 2):
+                    guard let original = fields[1].string.flatMap(SessionHandle.init) else { break }
+                    return eventLoop.makeSucceededFuture(.pending(from: original))
                 case (3, 3):
                     guard let name = fields[1].string, let subject = Subject(name), let expires = fields[2].int, attemptsLeft > 1 else { break }
                     return index.grant(handle, to: subject, until: expires, at: now, on: eventLoop).flatMap { score in
                         self.update(id, mutation, if: condition, at: now, grant: (subject, score), attemptsLeft: attemptsLeft - 1, on: eventLoop)
                     }
-                case (1, 9):
+                case (1, 12):
                     do {
                         var session = try Self.session(id, fields[1...8])
+                        session.rotation = fields[9].string.flatMap(SessionHandle.init).map { .rotatedFrom($0) }
+                        Self.addDevice(fields[10], seen: fields[11], to: &session)
                         // A replace answers without the data: it is what was sent.
                         if let sentData { session.data = sentData }
                         return eventLoop.makeSucceededFuture(.updated(session))
@@ -215,7 +243,6 @@ public final class RedisStore: SessionStore {
         _ handle: SessionHandle, condition: String, subject: Subject?, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
         let arguments = [Self.text(now), ByteBuffer(string: condition), ByteBuffer(string: subject?.value ?? "")]
-        let index = self.index
         return pool.evaluate(script: RedisScripts.removeIndex, keys: [keyBuffer(handle)], arguments: arguments, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMap { reply -> EventLoopFuture<RemoveOutcome> in
@@ -228,13 +255,15 @@ public final class RedisStore: SessionStore {
                 case (2, 2):
                     guard let version = fields[1].int else { break }
                     return eventLoop.makeSucceededFuture(.conflict(currentVersion: UInt64(version)))
-                case (1, 3):
-                    guard let covered = fields[1].string.flatMap(Subject.init), let score = fields[2].int else {
-                        return eventLoop.makeSucceededFuture(.removed)
+                case (5, _):
+                    return eventLoop.makeSucceededFuture(.rotated)
+                case (1, 4):
+                    var dropped = self.dropIndexEntry(handle, fields[1], fields[2], at: now, on: eventLoop)
+                        .and(self.dropLimitEntry(handle, fields[1], on: eventLoop)).map { _ in }
+                    if let original = fields[3].string.flatMap(SessionHandle.init) {
+                        dropped = dropped.flatMap { self.endWindow(of: original, successor: handle, at: now, on: eventLoop) }
                     }
-                    return index.remove([(handle, score)], from: covered, at: now, on: eventLoop)
-                        .map { .removed }
-                        .recover { _ in .removed }
+                    return dropped.map { .removed }
                 default:
                     break
                 }
@@ -251,6 +280,7 @@ public final class RedisStore: SessionStore {
                 return pool.send(RedisCommand([
                     ByteBuffer(string: "HMGET"), key, ByteBuffer(string: "permanent"), ByteBuffer(string: "subject"),
                     ByteBuffer(string: "created"), ByteBuffer(string: "updated"), ByteBuffer(string: "expires"),
+                    ByteBuffer(string: "rotated"), ByteBuffer(string: "pending"), ByteBuffer(string: "device"), ByteBuffer(string: "seen"),
                 ]), key: key, on: eventLoop)
             }
             return EventLoopFuture.whenAllSucceed(reads, on: eventLoop)
@@ -261,13 +291,16 @@ public final class RedisStore: SessionStore {
                     // removes its own entry.
                     var live: [SessionSummary] = []
                     for (entry, reply) in zip(entries, replies) {
-                        guard case let .array(fields) = reply, fields.count == 5, fields[1].bytes == Array(subject.value.utf8),
+                        guard case let .array(fields) = reply, fields.count == 9, fields[1].bytes == Array(subject.value.utf8),
                               let created = fields[2].int, let updated = fields[3].int, let expires = fields[4].int,
                               now.millisecondsSinceEpoch < expires
                         else { continue }
                         live.append(SessionSummary(
                             handle: entry.0, permanent: fields[0].string == "1", createdAt: Timestamp(millisecondsSinceEpoch: created),
-                            updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires)
+                            updatedAt: Timestamp(millisecondsSinceEpoch: updated), expiresAt: Timestamp(millisecondsSinceEpoch: expires),
+                            frozen: fields[5].bytes != nil, pending: fields[6].bytes != nil,
+                            device: fields[7].bytes.flatMap { $0.isEmpty ? nil : $0 },
+                            lastSeenAt: fields[8].int.map { Timestamp(millisecondsSinceEpoch: $0) }
                         ))
                     }
                     return live
@@ -281,6 +314,22 @@ public final class RedisStore: SessionStore {
     }
 
     // MARK: - Replies
+
+    /// The script arguments 16 and 17 for a change of the device object.
+    private static func deviceArguments(_ change: MemberChange<[UInt8]>) -> [ByteBuffer] {
+        switch change {
+        case .keep: return [ByteBuffer(string: "k"), ByteBuffer()]
+        case .set(nil): return [ByteBuffer(string: "n"), ByteBuffer()]
+        case let .set(.some(device)): return [ByteBuffer(string: "s"), ByteBuffer(bytes: device)]
+        }
+    }
+
+    /// Sets `device` and `lastSeenAt` from their fields (absent or "" for none; no `seen`: the
+    /// last write).
+    private static func addDevice(_ device: RESPValue, seen: RESPValue, to session: inout Session) {
+        session.device = device.bytes.flatMap { $0.isEmpty ? nil : $0 }
+        session.lastSeenAt = seen.int.map { Timestamp(millisecondsSinceEpoch: $0) } ?? session.updatedAt
+    }
 
     /// The script arguments 14 and 15 for a change of the session's own lifetime.
     private static func lifetimeArguments(_ change: MemberChange<Int64>) -> [ByteBuffer] {

@@ -14,12 +14,26 @@ public struct LifetimePolicy: Sendable, Hashable {
     /// The longest lifetime an app may give one session (`--max-lifetime`; by default the
     /// permanent lifetime).
     public var maxOwn: Int64
+    /// How long, after a rotation, the old sid still reads the session as it was at the
+    /// rotation (`--rotation-grace`, default 0 = not at all, at most `maxRotationGrace`); a
+    /// rotate may ask for less.
+    public var rotationGrace: Int64
 
     public static let defaultPermanent: Int64 = 31 * 86_400_000
     public static let defaultStandard: Int64 = 86_400_000
+    /// The longest grace window `--rotation-grace` may set: 60 s.
+    public static let maxRotationGrace: Int64 = 60_000
+    /// How long a rotated session's record outlives the rotation at least (a data-less marker
+    /// after its grace window), and how long a rotation's copy lives unless it is confirmed: a
+    /// failed rotate can be retried or checked for that long.
+    public static let rotationRecordLifetime: Int64 = 60_000
 
     /// - Parameter maxOwn: nil for the permanent lifetime.
-    public init(permanent: Int64 = defaultPermanent, standard: Int64 = defaultStandard, absolute: Int64? = nil, maxOwn: Int64? = nil) {
+    public init(
+        permanent: Int64 = defaultPermanent, standard: Int64 = defaultStandard, absolute: Int64? = nil, maxOwn: Int64? = nil,
+        rotationGrace: Int64 = 0
+    ) {
+        self.rotationGrace = rotationGrace
         self.permanent = permanent
         self.standard = standard
         self.absolute = absolute

@@ -25,7 +25,12 @@ extension MemoryStore {
                     } else {
                         held.add(1, ordering: .relaxed)
                     }
-                    if let subject = session.subject { index.add(handle, to: subject) }
+                    if let subject = session.subject {
+                        index.add(handle, to: subject)
+                        if session.rotation == nil || !session.isFrozen {
+                            limits.noteSeen(handle, of: subject, entry: .init(lastSeen: session.updatedAt, expiresAt: session.expiresAt))
+                        }
+                    }
                 }
             }
         }

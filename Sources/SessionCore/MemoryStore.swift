@@ -43,10 +43,12 @@ public final class MemoryStore: SessionStore, Service {
     let shards: [NIOLockedValueBox<Table>]
     private let shardMask: UInt64
     let index: MemorySubjectIndex
+    /// The per-subject limit tables (`admit`); derived state, rebuilt by `restore`.
+    let limits: MemorySubjectLimits
     private let logger: Logger
     private let maxSessions: Int?
     /// Records every change when the store is durable; nil for memory only.
-    private let journal: (any SessionJournal)?
+    let journal: (any SessionJournal)?
     /// Sessions held, live or expired but not yet removed.
     let held = Atomic<Int>(0)
     /// When a full store last swept on demand (ms since the epoch), so that refusals stay cheap.
@@ -71,6 +73,7 @@ public final class MemoryStore: SessionStore, Service {
         self.shards = (0..<count).map { _ in NIOLockedValueBox([:]) }
         self.shardMask = UInt64(count - 1)
         self.index = MemorySubjectIndex(shardCount: count)
+        self.limits = MemorySubjectLimits(shardCount: count)
         self.logger = logger
         self.maxSessions = configuration.maxSessions
         self.journal = journal
@@ -82,7 +85,7 @@ public final class MemoryStore: SessionStore, Service {
 
     /// Runs `body` on the live session under `handle` inside its shard's critical section; an
     /// expired one is removed (with its index entry) and `body` gets nil.
-    private func withLiveSession<T>(
+    func withLiveSession<T>(
         _ handle: SessionHandle, at now: Timestamp, _ body: (inout Table, Session?) -> T
     ) -> T {
         let index = self.index
@@ -122,7 +125,7 @@ public final class MemoryStore: SessionStore, Service {
     }
 
     /// `value` on `eventLoop`, once the change of `ticket` (if any) is durable.
-    private func answer<T: Sendable>(_ value: T, after ticket: JournalTicket?, on eventLoop: any EventLoop) -> EventLoopFuture<T> {
+    func answer<T: Sendable>(_ value: T, after ticket: JournalTicket?, on eventLoop: any EventLoop) -> EventLoopFuture<T> {
         guard let ticket, let journal else { return eventLoop.makeSucceededFuture(value) }
         return journal.whenDurable(ticket, on: eventLoop).map { value }
     }
@@ -154,6 +157,11 @@ public final class MemoryStore: SessionStore, Service {
 
     public func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
         var found = withLiveSession(SessionHandle(id), at: now) { _, session in session }
+        if let frozen = found, case let .rotatedTo(_, readableUntil) = frozen.rotation {
+            // Read-only in its grace window, and shown as ending with it; a marker after.
+            found = frozen.isReadableFrozen(at: now) ? frozen : nil
+            found?.expiresAt = min(readableUntil, frozen.expiresAt)
+        }
         found?.id = id
         return eventLoop.makeSucceededFuture(found)
     }
@@ -169,12 +177,13 @@ public final class MemoryStore: SessionStore, Service {
         let journal = self.journal
         let (outcome, ticket) = withLiveSession(handle, at: now) { table, found -> (UpdateOutcome, JournalTicket?) in
             guard let session = found else { return (.notFound, nil) }
+            if let refusal = Self.rotationRefusal(of: session, for: mutation, at: now) { return (refusal, nil) }
             guard condition.allows(session.version) else { return (.conflict(currentVersion: session.version), nil) }
             guard var next = session.applying(mutation, at: now, policy: policy) else { return (.dataTooLarge, nil) }
             next.id = id
             table[handle] = next
             index.move(handle, from: session.subject, to: next.subject)
-            let change: JournalChange = mutation == .touch ? .touch(handle, expiresAt: next.expiresAt) : .put(handle, next)
+            let change: JournalChange = mutation == .touch ? .touch(handle, expiresAt: next.expiresAt, lastSeenAt: next.lastSeenAt) : .put(handle, next)
             return (.updated(next), journal?.record(change))
         }
         return answer(outcome, after: ticket, on: eventLoop)
@@ -184,8 +193,9 @@ public final class MemoryStore: SessionStore, Service {
         _ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
         if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
-        let (outcome, ticket) = remove(SessionHandle(id), at: now) { session in
-            condition.allows(session.version) ? nil : .conflict(currentVersion: session.version)
+        let (outcome, ticket, _) = remove(SessionHandle(id), at: now) { session in
+            if session.isFrozen { return session.isReadableFrozen(at: now) ? .rotated : .notFound }
+            return condition.allows(session.version) ? nil : .conflict(currentVersion: session.version)
         }
         return answer(outcome, after: ticket, on: eventLoop)
     }
@@ -213,25 +223,51 @@ public final class MemoryStore: SessionStore, Service {
         handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
         if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
-        let (outcome, ticket) = remove(handle, at: now) { session in session.subject == subject ? nil : .notFound }
+        let (outcome, ticket, _) = remove(handle, at: now) { session in session.subject == subject ? nil : .notFound }
         return answer(outcome, after: ticket, on: eventLoop)
     }
 
     /// Removes the live session under `handle` unless `refusal` gives a reason to keep it.
-    /// - Returns: the outcome, and the journal's ticket when something was removed.
-    private func remove(
+    /// - Returns: the outcome, the journal's ticket and the session when something was removed.
+    func remove(
         _ handle: SessionHandle, at now: Timestamp, refusal: (Session) -> RemoveOutcome?
-    ) -> (RemoveOutcome, JournalTicket?) {
+    ) -> (RemoveOutcome, JournalTicket?, Session?) {
         let index = self.index
         let journal = self.journal
-        return withLiveSession(handle, at: now) { table, found -> (RemoveOutcome, JournalTicket?) in
-            guard let session = found else { return (.notFound, nil) }
-            if let refused = refusal(session) { return (refused, nil) }
+        let (outcome, ticket, removed) = withLiveSession(handle, at: now) { table, found -> (RemoveOutcome, JournalTicket?, Session?) in
+            guard let session = found else { return (.notFound, nil, nil) }
+            if let refused = refusal(session) { return (refused, nil, nil) }
             table[handle] = nil
             held.subtract(1, ordering: .relaxed)
-            if let subject = session.subject { index.remove(handle, from: subject) }
-            return (.removed, journal?.record(.remove(handle)))
+            if let subject = session.subject {
+                index.remove(handle, from: subject)
+                limits.release(handle, from: subject)
+            }
+            return (.removed, journal?.record(.remove(handle)), session)
         }
+        guard let original = removed?.rotation?.original else { return (outcome, ticket, removed) }
+        // The grace window of the copy's original ends with the copy: a second critical section
+        // (one session's lock at a time), removing it only while it still names this copy.
+        let ended = withLiveSession(original, at: now) { table, found -> JournalTicket? in
+            guard let frozen = found, case .rotatedTo(handle, _) = frozen.rotation else { return nil }
+            table[original] = nil
+            held.subtract(1, ordering: .relaxed)
+            if let subject = frozen.subject { index.remove(original, from: subject) }
+            return journal?.record(.remove(original))
+        }
+        return (outcome, ended ?? ticket, removed)
+    }
+
+    /// Why `mutation` may not apply to `session` because of its part in a rotation: a frozen
+    /// record takes no writes (`.rotated` in its window, `.notFound` after); a pending copy
+    /// takes only its confirmation (`.pending`); a confirmation needs the copy of that original.
+    static func rotationRefusal(of session: Session, for mutation: SessionMutation, at now: Timestamp) -> UpdateOutcome? {
+        if session.isFrozen { return session.isReadableFrozen(at: now) ? .rotated : .notFound }
+        if case let .confirm(from) = mutation {
+            return session.rotation?.original == from ? nil : .notFound
+        }
+        if case let .pendingFrom(original) = session.rotation { return .pending(from: original) }
+        return nil
     }
 
     public func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
@@ -257,6 +293,7 @@ public final class MemoryStore: SessionStore, Service {
                 return expired.count
             }
         }
+        limits.sweep(at: now)
         return removed
     }
 

@@ -17,11 +17,21 @@ public struct Session: Sendable, Hashable {
     public var updatedAt: Timestamp
     /// The session is gone from this instant on (millisecond precision).
     public var expiresAt: Timestamp
+    /// The record's part in a rotation: nil for an ordinary session (see `RotationMark`).
+    public var rotation: RotationMark?
+    /// What the app says about the device (user agent, address, a name): a small compact JSON
+    /// object of strings (the API checks its limits), kept apart from `data`; nil for none.
+    public var device: [UInt8]?
+    /// The last write or touch (the creation at first): for "your devices" pages.
+    public var lastSeenAt: Timestamp
 
     public init(
         id: SessionID, data: [UInt8], permanent: Bool, subject: Subject? = nil, lifetime: Int64? = nil, version: UInt64,
-        createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp
+        createdAt: Timestamp, updatedAt: Timestamp, expiresAt: Timestamp, rotation: RotationMark? = nil,
+        device: [UInt8]? = nil, lastSeenAt: Timestamp? = nil
     ) {
+        self.device = device
+        self.lastSeenAt = lastSeenAt ?? updatedAt
         self.id = id
         self.data = data
         self.permanent = permanent
@@ -31,6 +41,7 @@ public struct Session: Sendable, Hashable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.expiresAt = expiresAt
+        self.rotation = rotation
     }
 
     /// The public name of this session (a one-way hash of the sid).
@@ -47,7 +58,28 @@ public struct Session: Sendable, Hashable {
 
     /// The listing entry under `handle` (the store's key, for a session restored without its sid).
     public func summary(handle: SessionHandle) -> SessionSummary {
-        SessionSummary(handle: handle, permanent: permanent, createdAt: createdAt, updatedAt: updatedAt, expiresAt: expiresAt)
+        SessionSummary(
+            handle: handle, permanent: permanent, createdAt: createdAt, updatedAt: updatedAt, expiresAt: expiresAt,
+            frozen: isFrozen, pending: isPending, device: device, lastSeenAt: lastSeenAt
+        )
+    }
+
+    /// Whether this record is what remains of a rotated session (see `RotationMark.rotatedTo`).
+    public var isFrozen: Bool {
+        if case .rotatedTo = rotation { return true }
+        return false
+    }
+
+    /// Whether this record is a rotation's copy that is not confirmed yet.
+    public var isPending: Bool {
+        if case .pendingFrom = rotation { return true }
+        return false
+    }
+
+    /// Whether this frozen record may still be read at `now` (its grace window is open).
+    public func isReadableFrozen(at now: Timestamp) -> Bool {
+        guard case let .rotatedTo(_, readableUntil) = rotation else { return false }
+        return now < readableUntil && now < expiresAt
     }
 }
 

@@ -35,8 +35,9 @@ public enum JournalChange: Sendable {
     case put(SessionHandle, Session)
     /// The session under `handle` is gone.
     case remove(SessionHandle)
-    /// The session under `handle` now expires at `expiresAt` (a touch: nothing else changed).
-    case touch(SessionHandle, expiresAt: Timestamp)
+    /// The session under `handle` now expires at `expiresAt` and was last seen at `lastSeenAt`
+    /// (a touch: nothing else changed).
+    case touch(SessionHandle, expiresAt: Timestamp, lastSeenAt: Timestamp)
 }
 
 /// A position in a journal: a change is durable once the journal has reached it.

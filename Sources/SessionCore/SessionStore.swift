@@ -25,19 +25,26 @@ public protocol SessionStore: Sendable {
     func insert(_ session: Session, replacing: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
 
     /// The live session with `id` at `now`, or nil when there is none or it has expired.
+    /// A frozen record is returned only while it is readable, with `expiresAt` at the end of
+    /// its grace window; a pending copy is returned as it is (`rotation` says so).
     func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?>
 
     /// Applies `mutation` to the live session with `id` at `now` when `condition` allows its
     /// version, atomically, by the rule of `Session.applying(_:at:policy:)`. Never creates.
+    /// A frozen record (`RotationMark.rotatedTo`) answers `.rotated` while it is readable and
+    /// `.notFound` after; a pending copy answers `.pending` to anything but its `.confirm`.
     /// - Returns: `.updated` with the new state, `.notFound`, `.conflict` with the current
-    ///   version, or `.dataTooLarge`; only `.updated` wrote anything.
+    ///   version, `.dataTooLarge`, `.rotated` or `.pending`; only `.updated` wrote anything.
     func update(
         _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<UpdateOutcome>
 
-    /// Removes the session with `id` when `condition` allows its version.
-    /// - Returns: `.removed`, `.notFound` (nothing to remove), or `.conflict` (it stays).
+    /// Removes the session with `id` when `condition` allows its version. Removing a rotation's
+    /// copy also removes the frozen record of its original, if it still names the copy (the
+    /// grace window ends), in a second step.
+    /// - Returns: `.removed`, `.notFound` (nothing to remove, or a frozen record past its
+    ///   window), `.conflict` (it stays), or `.rotated` (a frozen record in its window stays).
     func remove(
         _ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome>
@@ -46,11 +53,56 @@ public protocol SessionStore: Sendable {
     /// sessions that are gone or belong to another subject now are skipped (and may be dropped).
     func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]>
 
-    /// Removes the session named `handle` if it is live and belongs to `subject`.
-    /// - Returns: `.removed` or `.notFound` (never `.conflict`).
+    /// Removes the session named `handle` if it is live and belongs to `subject`: frozen records
+    /// and pending copies too (a revoked user keeps no readable copy), with the frozen record of
+    /// a copy's original as `remove(_:if:at:on:)` does.
+    /// - Returns: `.removed` or `.notFound` (never `.conflict` or `.rotated`).
     func remove(
         handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome>
+
+    /// Freezes the live session with `id` for a rotation, atomically, if it is at `version`: it
+    /// keeps its state (its data only when `readableUntil` is after `now`), is marked
+    /// `rotatedTo(successor, readableUntil:)`, and expires at `until` (at or after `readableUntil`).
+    /// - Returns: `.frozen`, `.notFound`, `.conflict`, `.alreadyRotated` (to whichever
+    ///   successor) or `.pending`; only `.frozen` changed anything.
+    func freeze(
+        _ id: SessionID, at version: UInt64, successor: SessionHandle, readableUntil: Timestamp, until: Timestamp, now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<FreezeOutcome>
+
+    /// Removes the session with `id` only if it is a rotation's copy still pending from
+    /// `original` (a rotation that did not complete withdraws its copy).
+    func withdraw(_ id: SessionID, pendingFrom original: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
+
+    /// What the live record under `handle` says about rotations (a frozen record past its
+    /// grace window still names its successor until it expires).
+    func rotationState(of handle: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RotationState>
+
+    // MARK: Per-subject limits (`--max-sessions-per-subject`)
+    //
+    // Each subject has a small table of the sessions it counts: handle, last seen, expiry.
+    // `admit` checks and adds in one atomic step (one key on Redis), so concurrent creates on
+    // any number of instances never admit more than `max`. The table may hold entries of
+    // sessions that are gone (a delete does not know its subject): callers check the entries
+    // that `admit` reports before refusing or evicting, and `release` the dead ones.
+
+    /// Counts `handle` under `subject` (last seen `lastSeen`, until `expiresAt`) if the table
+    /// holds fewer than `max` other live entries at `now`; entries past their expiry are dropped.
+    /// - Returns: `.admitted`, or `.full` with the other entries (nothing changed).
+    func admit(
+        _ handle: SessionHandle, to subject: Subject, max: Int, lastSeen: Timestamp, expiresAt: Timestamp, at now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<AdmitOutcome>
+
+    /// Records that the session `handle` of `subject` was seen (written or touched) at
+    /// `lastSeen` and now expires at `expiresAt`, adding its entry if it had none.
+    func noteSeen(
+        _ handle: SessionHandle, of subject: Subject, lastSeen: Timestamp, expiresAt: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Void>
+
+    /// Drops the entry of `handle` from `subject`'s table (the session is gone or left it).
+    func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
 
     /// Succeeds when the store can serve requests now (for `/readyz`).
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void>

@@ -180,6 +180,12 @@ public struct Application: Sendable {
     /// The one place where failures become HTTP.
     static func response(for error: any Error, route: Route, logger: Logger) -> Response {
         if let problem = error as? Problem { return problem.response }
+        if let refused = error as? TooManySessions {
+            return Problem(
+                .tooManySessions,
+                detail: "this subject has \(refused.limit) live sessions, as many as --max-sessions-per-subject allows; nothing was created: end one (log out a device), or create with on_limit=evict_oldest"
+            ).response
+        }
         if let storeError = error as? SessionStoreError {
             if storeError.code == .full {
                 return Problem(.storeFull, detail: "this namespace holds as many sessions as --max-sessions allows; delete some or raise the limit").response

@@ -146,7 +146,10 @@ public struct Sessiond: Sendable {
             logger.notice("using Redis", metadata: ["redis": "\(configuration.redis.redactedURL)", "prefix": "\(configuration.redisPrefix)"])
         }
         let services = stores.mapValues { store in
-            SessionService(store: MeasuredStore(base: store, metrics: metrics), policy: configuration.lifetimes)
+            SessionService(
+                store: MeasuredStore(base: store, metrics: metrics), policy: configuration.lifetimes,
+                maxSessionsPerSubject: configuration.maxSessionsPerSubject
+            )
         }
         let application = Application(
             services: services, keys: keys, storeName: configuration.store.rawValue, limits: configuration.limits,

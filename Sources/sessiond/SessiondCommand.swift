@@ -48,6 +48,7 @@ struct SessiondCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.permanentLifetime.help)) var permanentLifetime: String?
     @Option(help: ArgumentHelp(Setting.absoluteLifetime.help)) var absoluteLifetime: String?
     @Option(help: ArgumentHelp(Setting.maxLifetime.help)) var maxLifetime: String?
+    @Option(help: ArgumentHelp(Setting.rotationGrace.help)) var rotationGrace: String?
     @Option(help: ArgumentHelp(Setting.maxBodyBytes.help)) var maxBodyBytes: String?
     @Option(help: ArgumentHelp(Setting.maxDataDepth.help)) var maxDataDepth: String?
     @Option(help: ArgumentHelp(Setting.idleTimeout.help)) var idleTimeout: String?
@@ -59,6 +60,7 @@ struct SessiondCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.allowUnauthenticated.help)) var allowUnauthenticated: String?
     @Option(help: ArgumentHelp(Setting.metricsAuth.help)) var metricsAuth: String?
     @Option(help: ArgumentHelp(Setting.maxSessions.help)) var maxSessions: String?
+    @Option(help: ArgumentHelp(Setting.maxSessionsPerSubject.help)) var maxSessionsPerSubject: String?
     @Option(help: ArgumentHelp(Setting.dataDir.help)) var dataDir: String?
     @Option(help: ArgumentHelp(Setting.fsync.help)) var fsync: String?
     @Option(help: ArgumentHelp(Setting.maxConnections.help)) var maxConnections: String?
@@ -77,10 +79,11 @@ struct SessiondCommand: AsyncParsableCommand {
             (.redisCluster, redisCluster),
             (.lifetime, lifetime),
             (.permanentLifetime, permanentLifetime), (.absoluteLifetime, absoluteLifetime), (.maxLifetime, maxLifetime),
+            (.rotationGrace, rotationGrace),
             (.maxBodyBytes, maxBodyBytes), (.maxDataDepth, maxDataDepth), (.idleTimeout, idleTimeout),
             (.sweepInterval, sweepInterval), (.threads, threads), (.logLevel, logLevel), (.logFormat, logFormat),
             (.apiKeysFile, apiKeysFile), (.allowUnauthenticated, allowUnauthenticated), (.metricsAuth, metricsAuth),
-            (.maxSessions, maxSessions), (.dataDir, dataDir), (.fsync, fsync), (.maxConnections, maxConnections), (.requestTimeout, requestTimeout),
+            (.maxSessions, maxSessions), (.maxSessionsPerSubject, maxSessionsPerSubject), (.dataDir, dataDir), (.fsync, fsync), (.maxConnections, maxConnections), (.requestTimeout, requestTimeout),
             (.drainDelay, drainDelay), (.shutdownGrace, shutdownGrace),
         ]
         return Dictionary(uniqueKeysWithValues: given.compactMap { setting, value in value.map { (setting, $0) } })

@@ -13,14 +13,37 @@ struct RecordFormatTests {
     static let handle = SessionHandle(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210)
     static let records: [DurableRecord] = [
         .put(namespace: "shop", handle: handle, session: session),
-        .touch(namespace: "shop", handle: handle, expiresAt: Timestamp(millisecondsSinceEpoch: 1_796_119_999_000)),
+        .touch(namespace: "shop", handle: handle, expiresAt: Timestamp(millisecondsSinceEpoch: 1_796_119_999_000), lastSeenAt: nil),
+        .touch(
+            namespace: "shop", handle: handle, expiresAt: Timestamp(millisecondsSinceEpoch: 1_796_119_999_000),
+            lastSeenAt: Timestamp(millisecondsSinceEpoch: 1_796_119_900_000)
+        ),
         .put(namespace: "", handle: SessionHandle(high: 1, low: 2), session: Session(
             id: MemoryStore.restoredID, data: Array("{}".utf8), permanent: false, version: 1,
             createdAt: Timestamp(millisecondsSinceEpoch: 1), updatedAt: Timestamp(millisecondsSinceEpoch: 1),
             expiresAt: Timestamp(millisecondsSinceEpoch: 2)
         )),
         .remove(namespace: "shop", handle: handle),
+        .put(namespace: "shop", handle: SessionHandle(high: 3, low: 4), session: rotated(.rotatedTo(handle, readableUntil: Timestamp(millisecondsSinceEpoch: 9)))),
+        .put(namespace: "shop", handle: SessionHandle(high: 5, low: 6), session: rotated(.pendingFrom(handle))),
+        .put(namespace: "shop", handle: SessionHandle(high: 7, low: 8), session: rotated(.rotatedFrom(handle))),
+        .put(namespace: "shop", handle: SessionHandle(high: 9, low: 10), session: seen),
     ]
+
+    /// `session` with a device and a last-seen time of its own.
+    static let seen: Session = {
+        var seen = session
+        seen.device = Array(#"{"ua":"Firefox","ip":"192.0.2.1"}"#.utf8)
+        seen.lastSeenAt = Timestamp(millisecondsSinceEpoch: 1_796_119_400_000)
+        return seen
+    }()
+
+    /// `session` with a rotation mark: every kind is kept by a put record.
+    static func rotated(_ mark: RotationMark) -> Session {
+        var marked = session
+        marked.rotation = mark
+        return marked
+    }
 
     /// The records encoded one after the other, and where each ends.
     static func encoded(_ records: [DurableRecord] = records) -> ([UInt8], [Int]) {
@@ -113,8 +136,8 @@ struct RecordFormatTests {
         #expect(try bytes.withUnsafeBytes { try FileHeader.read($0) } == header)
 
         var otherVersion = bytes
-        otherVersion[8] = 2
-        #expect(throws: FileHeader.Problem.unsupportedVersion(2)) { try otherVersion.withUnsafeBytes { try FileHeader.read($0) } }
+        otherVersion[8] = 3
+        #expect(throws: FileHeader.Problem.unsupportedVersion(3)) { try otherVersion.withUnsafeBytes { try FileHeader.read($0) } }
         var notOurs = bytes
         notOurs[0] = UInt8(ascii: "X")
         #expect(throws: FileHeader.Problem.notADataFile) { try notOurs.withUnsafeBytes { try FileHeader.read($0) } }

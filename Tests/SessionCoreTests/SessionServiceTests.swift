@@ -50,8 +50,11 @@ struct SessionServiceTests {
             Issue.record("a full store refused a rotation")
             return
         }
-        #expect(store.storedCount == 1)
+        // The new session, and the original's data-less marker (which a retried rotate reads).
+        #expect(store.storedCount == 2)
         _ = try await service.delete(new.id, on: loop).get()
+        // Deleting the new session removed the marker too.
+        #expect(store.storedCount == 0)
         _ = try await service.create(data: Array("{}".utf8), permanent: false, on: loop).get()
     }
 }

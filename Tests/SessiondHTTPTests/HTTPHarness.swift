@@ -66,13 +66,15 @@ final class HTTPHarness {
     let logs = CapturedLogs()
     let store: any SessionStore
 
-    init(limits: RequestLimits = .init(), policy: LifetimePolicy = .init(), store: (any SessionStore)? = nil) throws {
+    init(
+        limits: RequestLimits = .init(), policy: LifetimePolicy = .init(), store: (any SessionStore)? = nil, maxSessionsPerSubject: Int = 0
+    ) throws {
         let clock = self.clock
         self.store = store ?? MemoryStore(policy: policy, clock: clock)
         let sink = logs
         let logger = Logger(label: "test") { _ in CapturingLogHandler(sink: sink) }
         let application = Application(
-            service: SessionService(store: self.store, policy: policy, clock: clock),
+            service: SessionService(store: self.store, policy: policy, clock: clock, maxSessionsPerSubject: maxSessionsPerSubject),
             storeName: "memory", limits: limits, logger: logger
         )
         try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(responder: application, logger: logger))

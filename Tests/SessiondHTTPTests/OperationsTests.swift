@@ -26,6 +26,32 @@ struct UnavailableStore: SessionStore {
     func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
         fail(eventLoop)
     }
+    func freeze(
+        _ id: SessionID, at version: UInt64, successor: SessionHandle, readableUntil: Timestamp, until: Timestamp, now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<FreezeOutcome> {
+        fail(eventLoop)
+    }
+    func withdraw(_ id: SessionID, pendingFrom original: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        fail(eventLoop)
+    }
+    func rotationState(of handle: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RotationState> {
+        fail(eventLoop)
+    }
+    func admit(
+        _ handle: SessionHandle, to subject: Subject, max: Int, lastSeen: Timestamp, expiresAt: Timestamp, at now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<AdmitOutcome> {
+        fail(eventLoop)
+    }
+    func noteSeen(
+        _ handle: SessionHandle, of subject: Subject, lastSeen: Timestamp, expiresAt: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Void> {
+        fail(eventLoop)
+    }
+    func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        fail(eventLoop)
+    }
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { fail(eventLoop) }
 }
 
@@ -124,6 +150,32 @@ struct LaterStore: SessionStore {
     }
     func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
         later(base.remove(handle: handle, of: subject, at: now, on: eventLoop), eventLoop)
+    }
+    func freeze(
+        _ id: SessionID, at version: UInt64, successor: SessionHandle, readableUntil: Timestamp, until: Timestamp, now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<FreezeOutcome> {
+        later(base.freeze(id, at: version, successor: successor, readableUntil: readableUntil, until: until, now: now, on: eventLoop), eventLoop)
+    }
+    func withdraw(_ id: SessionID, pendingFrom original: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        later(base.withdraw(id, pendingFrom: original, at: now, on: eventLoop), eventLoop)
+    }
+    func rotationState(of handle: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RotationState> {
+        later(base.rotationState(of: handle, at: now, on: eventLoop), eventLoop)
+    }
+    func admit(
+        _ handle: SessionHandle, to subject: Subject, max: Int, lastSeen: Timestamp, expiresAt: Timestamp, at now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<AdmitOutcome> {
+        later(base.admit(handle, to: subject, max: max, lastSeen: lastSeen, expiresAt: expiresAt, at: now, on: eventLoop), eventLoop)
+    }
+    func noteSeen(
+        _ handle: SessionHandle, of subject: Subject, lastSeen: Timestamp, expiresAt: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Void> {
+        later(base.noteSeen(handle, of: subject, lastSeen: lastSeen, expiresAt: expiresAt, on: eventLoop), eventLoop)
+    }
+    func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        later(base.release(handle, from: subject, on: eventLoop), eventLoop)
     }
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { later(base.checkReady(on: eventLoop), eventLoop) }
 }

@@ -43,8 +43,10 @@ UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 HANDLE = re.compile(r"^[0-9a-f]{32}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 NEVER_ISSUED = "1b4e28ba-2fa1-41d2-883f-0016d3cca427"
-SESSION_KEYS = ["sid", "data", "permanent", "subject", "lifetime", "version", "created_at", "updated_at", "expires_at", "ttl"]
-SUMMARY_KEYS = {"handle", "permanent", "created_at", "updated_at", "expires_at", "ttl"}
+SESSION_KEYS = [
+    "sid", "data", "permanent", "subject", "lifetime", "version", "created_at", "updated_at", "expires_at", "last_seen_at", "device", "ttl",
+]
+SUMMARY_KEYS = {"handle", "permanent", "created_at", "updated_at", "expires_at", "last_seen_at", "device", "ttl"}
 MERGE_PATCH = "application/merge-patch+json"
 NEW_PROBLEM_TITLES = {
     "precondition-failed": "Session version has moved on",
@@ -476,9 +478,9 @@ def test_rotate_of_a_standard_session_slides_a_day():
     assert DAY - 5 <= rotated["ttl"] <= DAY
 
 
-def test_rotate_with_a_body_is_422_and_rotates_nothing():
+def test_rotate_with_a_body_other_than_a_proposed_sid_is_422_and_rotates_nothing():
     before = create_session({"x": 1})
-    reply = request("POST", session_path(before["sid"]) + "/rotate", {})
+    reply = request("POST", session_path(before["sid"]) + "/rotate", {"data": {}})
     assert_problem(reply, 422, "invalid-body")
     assert reply.header("Location") is None
     assert_unchanged(before["sid"], before)

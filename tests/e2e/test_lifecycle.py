@@ -124,7 +124,10 @@ def assert_problem(reply, status, slug):
 
 
 def assert_session_shape(session):
-    assert set(session) == {"sid", "data", "permanent", "subject", "lifetime", "version", "created_at", "updated_at", "expires_at", "ttl"}
+    assert set(session) == {
+        "sid", "data", "permanent", "subject", "lifetime", "version", "created_at", "updated_at", "expires_at", "last_seen_at", "device",
+        "ttl",
+    }
     assert session["subject"] is None or isinstance(session["subject"], str)
     assert session["lifetime"] is None or (isinstance(session["lifetime"], int) and session["lifetime"] >= 1)
     assert UUID4.match(session["sid"]), session["sid"]

@@ -268,10 +268,10 @@ def header(version, kind, generation):
 def test_another_format_version_is_refused_with_exit_2(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    (data_dir / "log.00000000000000000001").write_bytes(header(2, 1, 1))
+    (data_dir / "log.00000000000000000001").write_bytes(header(3, 1, 1))
     status, output = refused_start(tmp_path, data_dir)
     assert status == 2, output
-    assert "format version 2" in output and "this sessiond reads version 1" in output, output
+    assert "format version 3" in output and "this sessiond reads versions 1 to 2" in output, output
 
 
 def test_a_damaged_snapshot_is_refused_with_exit_2(tmp_path):

@@ -5,7 +5,7 @@ import SessionCore
 /// A `PATCH /sessions/{sid}` body: an RFC 7396 merge patch (`application/merge-patch+json`) of
 /// the session resource's writable members, `data`, `permanent`, `subject` and `lifetime`.
 enum PatchBody {
-    static let fields: Set<String> = ["data", "permanent", "subject", "lifetime"]
+    static let fields: Set<String> = ["data", "permanent", "subject", "lifetime", "device"]
 
     /// Validates a merge patch.
     ///
@@ -52,6 +52,13 @@ enum PatchBody {
             switch SessionBody.lifetime(member, max: maxLifetime) {
             case let .failure(problem): return .failure(problem)
             case let .success(lifetime): patch.lifetime = .set(lifetime)
+            }
+        }
+        if let member = root.member("device") {
+            // Replaced whole, never merged: a device object is small and stated as a whole.
+            switch SessionBody.device(member) {
+            case let .failure(problem): return .failure(problem)
+            case let .success(device): patch.device = .set(device)
             }
         }
         return .success(patch)

@@ -13,9 +13,11 @@ struct SessionBody: Sendable {
     var subject: Subject?
     /// The session's own idle lifetime in milliseconds, or nil for none.
     var lifetime: Int64?
+    /// The device object as compact JSON, or nil for none.
+    var device: [UInt8]?
 
     /// The fields a body may hold; anything else is refused.
-    static let fields: Set<String> = ["data", "permanent", "subject", "lifetime"]
+    static let fields: Set<String> = ["data", "permanent", "subject", "lifetime", "device"]
 
     /// Validates and reads a create (`POST /sessions`) or replace (`PUT`) body.
     ///
@@ -33,7 +35,7 @@ struct SessionBody: Sendable {
         _ request: Request, dataRequired: Bool, maxDataDepth: Int, maxLifetime: Int64
     ) -> Result<SessionBody, Problem> {
         if request.body.readableBytes == 0 && !dataRequired && request.headers["Content-Type"].isEmpty {
-            return .success(SessionBody(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil))
+            return .success(SessionBody(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil, device: nil))
         }
         if let problem = MediaType.check(request.headers, expected: "application/json") {
             return .failure(problem)
@@ -43,7 +45,7 @@ struct SessionBody: Sendable {
         case let .failure(problem): return .failure(problem)
         case let .success(value): root = value
         }
-        var body = SessionBody(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil)
+        var body = SessionBody(data: Array("{}".utf8), permanent: false, subject: nil, lifetime: nil, device: nil)
         if let data = root.member("data") {
             guard data.kind == .object else {
                 return .failure(Problem(.invalidBody, detail: "data must be a JSON object, not \(describe(data.kind))"))
@@ -70,6 +72,12 @@ struct SessionBody: Sendable {
             case let .success(lifetime): body.lifetime = lifetime
             }
         }
+        if let member = root.member("device") {
+            switch device(member) {
+            case let .failure(problem): return .failure(problem)
+            case let .success(device): body.device = device
+            }
+        }
         return .success(body)
     }
 
@@ -91,6 +99,42 @@ struct SessionBody: Sendable {
             ))
         }
         return .success(seconds * 1000)
+    }
+
+    /// The most members a `device` object may have, and the most characters (Unicode code
+    /// points) of a member's name and of its string value.
+    static let maxDeviceMembers = 8
+    static let maxDeviceNameLength = 32
+    static let maxDeviceValueLength = 256
+
+    /// A `device` member: a JSON object of at most `maxDeviceMembers` string values, names of
+    /// at most `maxDeviceNameLength` characters and values of at most `maxDeviceValueLength`,
+    /// or null for none.
+    /// - Returns: its compact JSON, or nil for null; else 422 `invalid-body` for anything but an
+    ///   object of strings, 422 `device-too-large` for one beyond the limits.
+    static func device(_ member: JSONValue) -> Result<[UInt8]?, Problem> {
+        if member.kind == .null { return .success(nil) }
+        guard member.kind == .object else {
+            return .failure(Problem(.invalidBody, detail: "device must be a JSON object of strings (or null for none), not \(describe(member.kind))"))
+        }
+        let names = member.keys
+        guard names.count <= maxDeviceMembers else {
+            return .failure(Problem(
+                .deviceTooLarge, detail: "device has \(names.count) members; at most \(maxDeviceMembers) are kept; nothing was changed"
+            ))
+        }
+        for name in names {
+            guard let value = member.member(name)?.stringValue else {
+                return .failure(Problem(.invalidBody, detail: "device members must be strings (a user agent, an address, a name)"))
+            }
+            guard name.unicodeScalars.count <= maxDeviceNameLength, value.unicodeScalars.count <= maxDeviceValueLength else {
+                return .failure(Problem(
+                    .deviceTooLarge,
+                    detail: "device member names may have at most \(maxDeviceNameLength) characters and values \(maxDeviceValueLength); nothing was changed"
+                ))
+            }
+        }
+        return .success(member.compactJSON())
     }
 
     /// The whole number a JSON number spells, as JSON Schema counts integers: `300`, and

@@ -10,17 +10,23 @@ struct SessionHandlers: Sendable {
     let limits: RequestLimits
     let metrics: SessiondMetrics
 
-    /// `POST /sessions`: 201 with the new session, `Location` and `ETag`.
+    /// `POST /sessions[?on_limit=evict_oldest|refuse]`: 201 with the new session, `Location` and
+    /// `ETag`; 409 `too-many-sessions` when the subject is at its limit and `on_limit=refuse`.
     func create(_ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
-        if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) {
-            return eventLoop.makeSucceededFuture(problem.response)
+        let onLimit: LimitPolicy
+        switch Self.limitPolicy(request) {
+        case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
+        case let .success(value): onLimit = value
         }
         switch SessionBody.parse(request, dataRequired: false, maxDataDepth: limits.maxDataDepth, maxLifetime: service.policy.maxOwn) {
         case let .failure(problem):
             return eventLoop.makeSucceededFuture(problem.response)
         case let .success(body):
             let created = metrics.sessionsCreated
-            let creation = service.create(data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, on: eventLoop)
+            let creation = service.create(
+                data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, device: body.device,
+                onLimit: onLimit, on: eventLoop
+            )
             return creation.map { session in
                 created.increment()
                 return SessionRenderer.response(session, status: .created, now: session.createdAt, headers: ["Location": "/sessions/\(session.id)"])
@@ -51,6 +57,7 @@ struct SessionHandlers: Sendable {
         }
     }
 
+
     /// `PUT /sessions/{sid}`: replace data, permanence, subject and lifetime; 200, 404 (never
     /// creates), or 412. With `If-None-Match: *`, create under this sid instead (see
     /// `createUnder`).
@@ -70,7 +77,9 @@ struct SessionHandlers: Sendable {
         case let .failure(problem):
             return eventLoop.makeSucceededFuture(problem.response)
         case let .success(body):
-            let mutation = SessionMutation.replace(data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime)
+            let mutation = SessionMutation.replace(
+                data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, device: body.device
+            )
             let now = service.now()
             return service.update(id, mutation, if: condition, at: now, on: eventLoop).map { self.response(for: $0, now: now) }
         }
@@ -80,8 +89,10 @@ struct SessionHandlers: Sendable {
     /// minted; 201 with `Location` and `ETag`, 412 `session-exists` (nothing changed) when a
     /// live session has it, 400 `malformed-sid` unless it is a random (version 4) UUID.
     private func createUnder(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
-        if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) {
-            return eventLoop.makeSucceededFuture(problem.response)
+        let onLimit: LimitPolicy
+        switch Self.limitPolicy(request) {
+        case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
+        case let .success(value): onLimit = value
         }
         guard id.isRandomVersion4 else { return eventLoop.makeSucceededFuture(Self.notVersion4.response) }
         switch SessionBody.parse(request, dataRequired: true, maxDataDepth: limits.maxDataDepth, maxLifetime: service.policy.maxOwn) {
@@ -90,7 +101,9 @@ struct SessionHandlers: Sendable {
         case let .success(body):
             let created = metrics.sessionsCreated
             let creation = service.create(
-                id: id, data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, on: eventLoop
+                id: id, data: body.data, permanent: body.permanent, subject: body.subject, lifetime: body.lifetime, device: body.device,
+                onLimit: onLimit,
+                on: eventLoop
             )
             return creation.map { outcome in
                 switch outcome {
@@ -130,7 +143,8 @@ struct SessionHandlers: Sendable {
         }
     }
 
-    /// `POST /sessions/{sid}/touch`: slide the expiry; 200 with the session, 404, or 412.
+    /// `POST /sessions/{sid}/touch`: slide the expiry; 200 with the session, 404, 412, or 409
+    /// `rotated` through a sid in its grace window.
     func touch(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         let condition: WriteCondition
         switch Self.actionCondition(request, action: "touch") {
@@ -141,25 +155,44 @@ struct SessionHandlers: Sendable {
         return service.update(id, .touch, if: condition, at: now, on: eventLoop).map { self.response(for: $0, now: now) }
     }
 
-    /// `POST /sessions/{sid}/rotate`: 201 with the session under its new sid and `Location`;
-    /// the old sid is gone. 404 or 412 otherwise.
+    /// `POST /sessions/{sid}/rotate[?grace=5s]`, with an optional body `{"sid": "<uuid4>"}`:
+    /// 201 with the session under its new sid and `Location`; the old sid is gone, or read-only
+    /// for the grace window. 200 with the session when a rotation to that same proposed sid had
+    /// completed (a retry). 404, 409 `rotated` (the sid was rotated to another and is
+    /// read-only), 412 (`If-Match`, or `session-exists` for a proposed sid that is taken).
     func rotate(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
+        let rotateRequest: RotateRequest
+        switch RotateRequest.parse(request, maxDataDepth: limits.maxDataDepth) {
+        case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
+        case let .success(value): rotateRequest = value
+        }
+        if let problem = IfNoneMatch.refused(request.headers) { return eventLoop.makeSucceededFuture(problem.response) }
         let condition: WriteCondition
-        switch Self.actionCondition(request, action: "rotate") {
+        switch IfMatch.condition(request.headers) {
         case let .failure(problem): return eventLoop.makeSucceededFuture(problem.response)
         case let .success(value): condition = value
         }
         let metrics = self.metrics
-        return service.rotate(id, if: condition, on: eventLoop).map { outcome in
+        let rotation = service.rotate(id, if: condition, to: rotateRequest.sid, grace: rotateRequest.grace, on: eventLoop)
+        return rotation.map { outcome in
             switch outcome {
             case let .rotated(session):
                 metrics.sessionsRotated.increment()
                 return SessionRenderer.response(session, status: .created, now: session.updatedAt, headers: ["Location": "/sessions/\(session.id)"])
+            case let .alreadyRotated(session):
+                return SessionRenderer.response(session, now: self.service.now(), headers: ["Content-Location": "/sessions/\(session.id)"])
             case .notFound:
                 return Self.notFound.response
             case let .conflict(currentVersion):
                 metrics.conflicts.increment()
                 return Self.conflict(currentVersion).response
+            case .oldRotated:
+                return Self.rotated.response
+            case .idTaken:
+                return Problem(
+                    .sessionExists,
+                    detail: "another live session has the proposed sid; nothing was changed: mint a new one (a random UUID) and rotate again"
+                ).response
             }
         }
     }
@@ -178,6 +211,8 @@ struct SessionHandlers: Sendable {
             case let .conflict(currentVersion):
                 metrics.conflicts.increment()
                 return Self.conflict(currentVersion).response
+            case .rotated:
+                return Self.rotated.response
             case .removed:
                 metrics.sessionsDeleted.increment()
             case .notFound:
@@ -187,10 +222,30 @@ struct SessionHandlers: Sendable {
         }
     }
 
-    /// The `If-Match` condition of a write, which takes no query parameters, and no
+    /// The `on_limit` query parameter of a create (the only one it takes): `evict_oldest` (the
+    /// default) or `refuse`; else 400 `invalid-query`.
+    private static func limitPolicy(_ request: Request) -> Result<LimitPolicy, Problem> {
+        switch QueryParameters.parse(request.query, allowed: ["on_limit"]) {
+        case let .failure(problem):
+            return .failure(problem)
+        case let .success(values):
+            guard let text = values["on_limit"] else { return .success(.evictOldest) }
+            guard let policy = LimitPolicy(rawValue: text) else {
+                return .failure(Problem(.invalidQuery, detail: "on_limit must be evict_oldest or refuse"))
+            }
+            return .success(policy)
+        }
+    }
+
+    /// The `If-Match` condition of a write, which takes no query parameters (but a PUT's `on_limit`), and no
     /// `If-None-Match` but PUT's (which `replace` has taken care of).
     private static func condition(_ request: Request) -> Result<WriteCondition, Problem> {
-        if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) { return .failure(problem) }
+        if request.method == .PUT {
+            // A PUT takes `on_limit`, which applies when it creates (`If-None-Match: *`).
+            if case let .failure(problem) = limitPolicy(request) { return .failure(problem) }
+        } else if case let .failure(problem) = QueryParameters.parse(request.query, allowed: []) {
+            return .failure(problem)
+        }
         if request.method != .PUT, let problem = IfNoneMatch.refused(request.headers) { return .failure(problem) }
         return IfMatch.condition(request.headers)
     }
@@ -213,6 +268,11 @@ struct SessionHandlers: Sendable {
             return Self.conflict(currentVersion).response
         case .dataTooLarge:
             return Problem(.dataTooLarge, detail: "merged with this patch, data would exceed the limit of the body size; nothing was changed").response
+        case .rotated:
+            return Self.rotated.response
+        case .pending:
+            // The service resolves pending copies; one still pending is not served.
+            return Self.notFound.response
         }
     }
 
@@ -233,6 +293,13 @@ struct SessionHandlers: Sendable {
     private static let notVersion4 = Problem(
         .malformedSID,
         detail: "a session created under an id of the app's needs a random (version 4) UUID in lowercase canonical form, such as 1b4e28ba-2fa1-41d2-883f-0016d3cca427"
+    )
+
+    /// The 409 of a write, touch, rotate or delete through a sid that was rotated and is in its
+    /// grace window.
+    private static let rotated = Problem(
+        .rotated,
+        detail: "this sid was rotated to a new one and only reads the session as it was then, until its grace window ends; nothing was changed: keep the new sid the rotation gave (do not start a new session)"
     )
 
     private static let notFound = Problem(.sessionNotFound, detail: "no live session has this id: it never existed, expired, was deleted or rotated")

@@ -6,7 +6,8 @@ import SessionCore
 /// Writes the session resource: the stored data bytes are spliced in as they are, never parsed.
 enum SessionRenderer {
     /// `{"sid":…,"data":…,"permanent":…,"subject":…,"lifetime":…,"version":…,"created_at":…,
-    /// "updated_at":…,"expires_at":…,"ttl":…}` with `ttl` counted at `now`.
+    /// "updated_at":…,"expires_at":…,"last_seen_at":…,"device":…,"ttl":…}` with `ttl` counted at `now`; `"rotated":true`
+    /// at the end for the frozen state read through a rotated sid in its grace window.
     static func json(_ session: Session, now: Timestamp) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(200 + session.data.count)
@@ -35,8 +36,14 @@ enum SessionRenderer {
         session.updatedAt.appendRFC3339(to: &out)
         out.append(contentsOf: #"","expires_at":""#.utf8)
         session.expiresAt.appendRFC3339(to: &out)
-        out.append(contentsOf: #"","ttl":"#.utf8)
+        out.append(contentsOf: #"","last_seen_at":""#.utf8)
+        session.lastSeenAt.appendRFC3339(to: &out)
+        out.append(contentsOf: #"","device":"#.utf8)
+        out.append(contentsOf: session.device ?? Array("null".utf8))
+        out.append(contentsOf: #","ttl":"#.utf8)
         out.append(contentsOf: String(session.ttlSeconds(at: now)).utf8)
+        // Read through a rotated sid in its grace window: the frozen state, read-only.
+        if session.isFrozen { out.append(contentsOf: #","rotated":true"#.utf8) }
         out.append(UInt8(ascii: "}"))
         return out
     }

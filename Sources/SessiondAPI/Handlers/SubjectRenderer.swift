@@ -4,7 +4,7 @@ import SessionCore
 /// Writes the subject resources: listings show handles and times, never a sid or data.
 enum SubjectRenderer {
     /// `{"subject":…,"sessions":[{"handle":…,"permanent":…,"created_at":…,"updated_at":…,
-    /// "expires_at":…,"ttl":…},…]}` with `ttl` counted at `now`.
+    /// "expires_at":…,"last_seen_at":…,"device":…,"ttl":…},…]}` with `ttl` counted at `now`.
     static func listing(_ subject: Subject, _ sessions: [SessionSummary], now: Timestamp) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + 190 * sessions.count)
@@ -22,7 +22,11 @@ enum SubjectRenderer {
             session.updatedAt.appendRFC3339(to: &out)
             out.append(contentsOf: #"","expires_at":""#.utf8)
             session.expiresAt.appendRFC3339(to: &out)
-            out.append(contentsOf: #"","ttl":"#.utf8)
+            out.append(contentsOf: #"","last_seen_at":""#.utf8)
+            session.lastSeenAt.appendRFC3339(to: &out)
+            out.append(contentsOf: #"","device":"#.utf8)
+            out.append(contentsOf: session.device ?? Array("null".utf8))
+            out.append(contentsOf: #","ttl":"#.utf8)
             out.append(contentsOf: String(session.expiresAt.ttlSeconds(at: now)).utf8)
             out.append(UInt8(ascii: "}"))
         }

@@ -54,6 +54,40 @@ package struct MeasuredStore: SessionStore {
         measure(.removeByHandle) { base.remove(handle: handle, of: subject, at: now, on: eventLoop) }
     }
 
+    package func freeze(
+        _ id: SessionID, at version: UInt64, successor: SessionHandle, readableUntil: Timestamp, until: Timestamp, now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<FreezeOutcome> {
+        measure(.freeze) {
+            base.freeze(id, at: version, successor: successor, readableUntil: readableUntil, until: until, now: now, on: eventLoop)
+        }
+    }
+
+    package func withdraw(_ id: SessionID, pendingFrom original: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        measure(.withdraw) { base.withdraw(id, pendingFrom: original, at: now, on: eventLoop) }
+    }
+
+    package func rotationState(of handle: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RotationState> {
+        measure(.rotationState) { base.rotationState(of: handle, at: now, on: eventLoop) }
+    }
+
+    package func admit(
+        _ handle: SessionHandle, to subject: Subject, max: Int, lastSeen: Timestamp, expiresAt: Timestamp, at now: Timestamp,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<AdmitOutcome> {
+        measure(.limitAdmit) { base.admit(handle, to: subject, max: max, lastSeen: lastSeen, expiresAt: expiresAt, at: now, on: eventLoop) }
+    }
+
+    package func noteSeen(
+        _ handle: SessionHandle, of subject: Subject, lastSeen: Timestamp, expiresAt: Timestamp, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Void> {
+        measure(.limitSeen) { base.noteSeen(handle, of: subject, lastSeen: lastSeen, expiresAt: expiresAt, on: eventLoop) }
+    }
+
+    package func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        measure(.limitRelease) { base.release(handle, from: subject, on: eventLoop) }
+    }
+
     package func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         measure(.ready) { base.checkReady(on: eventLoop) }
     }

@@ -23,6 +23,8 @@ public final class SessiondMetrics: Sendable {
     /// The store calls that are timed.
     public enum StoreOperation: String, Sendable, CaseIterable {
         case insert, load, update, remove, list, removeByHandle = "remove_by_handle", ready
+        case freeze, withdraw, rotationState = "rotation_state"
+        case limitAdmit = "limit_admit", limitSeen = "limit_seen", limitRelease = "limit_release"
     }
 
     static let statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"]

@@ -35,11 +35,14 @@ public struct ProblemType: Sendable, Hashable {
     public static let preconditionFailed = ProblemType(slug: "precondition-failed", status: .preconditionFailed, title: "Session version has moved on")
     public static let sessionExists = ProblemType(slug: "session-exists", status: .preconditionFailed, title: "A session with this id exists")
     public static let invalidIfNoneMatch = ProblemType(slug: "invalid-if-none-match", status: .badRequest, title: "Unsupported If-None-Match header")
+    public static let rotated = ProblemType(slug: "rotated", status: .conflict, title: "Session id was rotated")
+    public static let tooManySessions = ProblemType(slug: "too-many-sessions", status: .conflict, title: "Subject has too many sessions")
     public static let lifetimeTooLong = ProblemType(slug: "lifetime-too-long", status: .unprocessableEntity, title: "Lifetime is longer than allowed")
     public static let invalidIfMatch = ProblemType(slug: "invalid-if-match", status: .badRequest, title: "Malformed If-Match header")
     public static let invalidQuery = ProblemType(slug: "invalid-query", status: .badRequest, title: "Unsupported query parameter")
     public static let malformedSubject = ProblemType(slug: "malformed-subject", status: .badRequest, title: "Malformed subject")
     public static let malformedHandle = ProblemType(slug: "malformed-handle", status: .badRequest, title: "Malformed session handle")
+    public static let deviceTooLarge = ProblemType(slug: "device-too-large", status: .unprocessableEntity, title: "Device object is too large")
     public static let dataTooLarge = ProblemType(slug: "data-too-large", status: .unprocessableEntity, title: "Merged session data is too large")
     public static let unauthorized = ProblemType(slug: "unauthorized", status: .unauthorized, title: "Missing or wrong API key")
     public static let storeFull = ProblemType(slug: "store-full", status: .insufficientStorage, title: "Session store is full")
@@ -52,7 +55,7 @@ public struct ProblemType: Sendable, Hashable {
     public static let all: [ProblemType] = [
         badRequest, headerTooLarge, uriTooLong, unsupportedTransferCoding, httpVersionNotSupported, malformedSID, invalidJSON,
         invalidUTF8, duplicateKey, tooDeep, invalidBody, unsupportedValue, bodyTooLarge, unsupportedMediaType, sessionNotFound,
-        notFound, methodNotAllowed, preconditionFailed, sessionExists, invalidIfNoneMatch, lifetimeTooLong, invalidIfMatch, invalidQuery, malformedSubject, malformedHandle,
-        dataTooLarge, unauthorized, storeFull, requestTimeout, shuttingDown, storeUnavailable, internalError,
+        notFound, methodNotAllowed, preconditionFailed, sessionExists, rotated, tooManySessions, invalidIfNoneMatch, lifetimeTooLong, invalidIfMatch, invalidQuery, malformedSubject, malformedHandle,
+        dataTooLarge, deviceTooLarge, unauthorized, storeFull, requestTimeout, shuttingDown, storeUnavailable, internalError,
     ]
 }

@@ -45,6 +45,8 @@ public struct SessiondConfiguration: Sendable {
     public var requestTimeout: TimeAmount
     public var drainDelay: Duration
     public var shutdownGrace: Duration
+    /// The most live sessions per subject (`--max-sessions-per-subject`), 0 for no limit.
+    public var maxSessionsPerSubject: Int = 0
 
     /// Resolves each `Setting`: the flag's value when given, else the environment variable,
     /// else the default.
@@ -127,6 +129,10 @@ public struct SessiondConfiguration: Sendable {
         let maxOwn = try reader.optionalValue(.maxLifetime, expected: lifetime + ", of whole seconds") { text in
             parseLifetime(text).flatMap { $0 >= 1000 && $0 % 1000 == 0 ? $0 : nil }
         }
+        let rotationGrace = try reader.value(.rotationGrace, expected: "a duration from 0s to 60s") { text -> Int64? in
+            let grace = ["0", "0s", "0ms"].contains(text) ? 0 : DurationText.milliseconds(text)
+            return grace.flatMap { $0 <= LifetimePolicy.maxRotationGrace ? $0 : nil }
+        }
         let idle = try reader.value(.idleTimeout, expected: duration, DurationText.milliseconds)
         let sweep = try reader.value(.sweepInterval, expected: duration, DurationText.milliseconds)
         let port = try reader.value(.port, expected: "a port number from 0 to 65535") { Int($0).flatMap { (0...65_535).contains($0) ? $0 : nil } }
@@ -153,9 +159,14 @@ public struct SessiondConfiguration: Sendable {
         let drainDelay = try reader.value(.drainDelay, expected: "a duration (0s for none)") { ["0", "0s", "0ms"].contains($0) ? 0 : DurationText.milliseconds($0) }
         let shutdownGrace = try reader.value(.shutdownGrace, expected: duration, DurationText.milliseconds)
 
-        return SessiondConfiguration(
+        let maxPerSubject = try reader.value(.maxSessionsPerSubject, expected: "a whole number from 0 (no limit) to 10000") {
+            Int($0).flatMap { (0...10_000).contains($0) ? $0 : nil }
+        }
+        var configuration = SessiondConfiguration(
             host: host, port: port, store: store, redis: redis, redisPrefix: redisPrefix, redisTLS: redisTLS,
-            lifetimes: LifetimePolicy(permanent: permanent, standard: standard, absolute: absolute ?? nil, maxOwn: maxOwn),
+            lifetimes: LifetimePolicy(
+                permanent: permanent, standard: standard, absolute: absolute ?? nil, maxOwn: maxOwn, rotationGrace: rotationGrace
+            ),
             limits: RequestLimits(maxBodyBytes: maxBody, maxDataDepth: maxDepth),
             idleTimeout: .milliseconds(idle), sweepInterval: .milliseconds(sweep),
             threads: threads ?? max(1, coreCount), logLevel: logLevel, logFormat: logFormat,
@@ -163,6 +174,8 @@ public struct SessiondConfiguration: Sendable {
             maxSessions: maxSessions, dataDirectory: dataDirectory, fsync: fsync, maxConnections: maxConnections, requestTimeout: .milliseconds(requestTimeout),
             drainDelay: .milliseconds(drainDelay), shutdownGrace: .milliseconds(shutdownGrace)
         )
+        configuration.maxSessionsPerSubject = maxPerSubject
+        return configuration
     }
 
     static let maximumLifetime: Int64 = 36_500 * 86_400_000

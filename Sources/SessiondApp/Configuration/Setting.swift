@@ -21,6 +21,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case permanentLifetime = "permanent-lifetime"
     case absoluteLifetime = "absolute-lifetime"
     case maxLifetime = "max-lifetime"
+    case rotationGrace = "rotation-grace"
     case maxBodyBytes = "max-body-bytes"
     case maxDataDepth = "max-data-depth"
     case idleTimeout = "idle-timeout"
@@ -32,6 +33,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case allowUnauthenticated = "allow-unauthenticated"
     case metricsAuth = "metrics-auth"
     case maxSessions = "max-sessions"
+    case maxSessionsPerSubject = "max-sessions-per-subject"
     case dataDir = "data-dir"
     case fsync
     case maxConnections = "max-connections"
@@ -71,6 +73,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .permanentLifetime: return "31d"
         case .absoluteLifetime: return nil
         case .maxLifetime: return nil
+        case .rotationGrace: return "0s"
         case .maxBodyBytes: return "65536"
         case .maxDataDepth: return "32"
         case .idleTimeout: return "60s"
@@ -82,6 +85,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .allowUnauthenticated: return "false"
         case .metricsAuth: return "key"
         case .maxSessions: return nil
+        case .maxSessionsPerSubject: return "0"
         case .dataDir: return nil
         case .fsync: return "everysec"
         case .maxConnections: return "10000"
@@ -114,6 +118,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .permanentLifetime: return "Idle lifetime of permanent sessions."
         case .absoluteLifetime: return "Cap on any session's life counted from its creation, whatever its activity (off by default)."
         case .maxLifetime: return "Longest lifetime an app may give one session (\"lifetime\" in a body, in seconds); longer gets 422."
+        case .rotationGrace: return "After a rotation, how long the old sid still reads the session as it was then (read-only; at most 60s); a rotate's ?grace= may ask for less."
         case .maxBodyBytes: return "Largest request body accepted, in bytes; larger gets 413."
         case .maxDataDepth: return "How deep session data may nest (data itself is level 1); deeper gets 400."
         case .idleTimeout: return "Close connections that send nothing for this long."
@@ -125,6 +130,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .allowUnauthenticated: return "true to serve without --api-keys-file on an address other than loopback (refused otherwise)."
         case .metricsAuth: return "key: /metrics needs an API key like the session calls (when there are keys); none: /metrics is open."
         case .maxSessions: return "With --store memory: most sessions per namespace; a create beyond it gets 507 (off by default)."
+        case .maxSessionsPerSubject: return "Most live sessions one subject may have (0: no limit); a create beyond it revokes the least recently seen, or with ?on_limit=refuse gets 409."
         case .dataDir: return "With --store memory: a directory that makes the store durable (an append-only log with snapshots, kept across restarts); made when absent, used by one sessiond at a time."
         case .fsync: return "With --data-dir: always (a write is answered once fsynced; writes arriving together share one fsync), everysec (fsync once a second: a power failure loses at most about the last second, a crash nothing) or no (the kernel decides)."
         case .maxConnections: return "Most open client connections; more are closed at once."

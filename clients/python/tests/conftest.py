@@ -126,6 +126,22 @@ def short_sessiond():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def grace_sessiond():
+    """A sessiond with a rotation grace window of 10 s."""
+    server = Sessiond("--rotation-grace", "10s")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def limited_sessiond():
+    """A sessiond that keeps at most 2 live sessions per subject."""
+    server = Sessiond("--max-sessions-per-subject", "2")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def own_sessiond():
     """A sessiond of the test's own, which it may pause (SIGSTOP) or stop."""

@@ -16,6 +16,7 @@ import time
 import uuid
 import warnings
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,8 @@ from sessiond_client import (
     SessiondUnavailable,
     SessionExists,
     SessionNotFound,
+    SessionRotated,
+    TooManySessions,
     Unauthorized,
     UnprocessableContent,
     handle_for,
@@ -587,3 +590,90 @@ print("ok")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
     assert "ResourceWarning" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+
+
+# MARK: - Rotation: the grace window, and a rotate whose outcome was lost
+
+
+def test_rotate_to_a_proposed_sid_is_idempotent(client):
+    s = client.create({"a": 1})
+    proposed = new_sid()
+    r = client.rotate(s.sid, new_sid=proposed)
+    assert r.sid == proposed and r.version == 2
+    # The same rotate again (what a client does after a 503): the completed rotation, unchanged.
+    again = client.rotate(s.sid, new_sid=proposed)
+    assert again.sid == proposed and again.version == 2 and again.data == {"a": 1}
+    with pytest.raises(SessionNotFound):
+        client.rotate(s.sid, new_sid=new_sid())
+
+
+def test_rotate_retries_once_with_the_same_sid_when_sessiond_cannot_be_used(client, monkeypatch):
+    s = client.create({"a": 1})
+    sent: list[Any] = []
+    real = client._request
+
+    def flaky(method: str, path: str, **kwargs: Any) -> Any:
+        sent.append(kwargs.get("body"))
+        if len(sent) == 1:
+            real(method, path, **kwargs)  # done, but its answer is lost
+            raise SessiondUnavailable("injected")
+        return real(method, path, **kwargs)
+
+    monkeypatch.setattr(client, "_request", flaky)
+    r = client.rotate(s.sid)
+    assert len(sent) == 2 and sent[0] == sent[1] == {"sid": r.sid}
+    assert r.version == 2 and r.data == {"a": 1}
+
+
+def test_the_old_sid_reads_the_state_of_the_rotation_in_the_grace_window(grace_sessiond):
+    with SessiondClient(grace_sessiond.url) as c:
+        s = c.create({"cart": [1]})
+        r = c.rotate(s.sid)
+        c.patch(r.sid, data={"user": 42})
+        old = c.get(s.sid, touch=True)
+        assert old.rotated and old.sid == s.sid and old.data == {"cart": [1]} and old.version == 1
+        assert not c.get(r.sid).rotated
+        with pytest.raises(SessionRotated) as raised:
+            c.patch(s.sid, data={"x": 1})
+        assert raised.value.status == 409 and raised.value.slug == "rotated"
+        with pytest.raises(SessionRotated):
+            c.delete(s.sid)
+        c.delete(r.sid)  # ends the window
+        with pytest.raises(SessionNotFound):
+            c.get(s.sid)
+        short = c.create({})
+        c.rotate(short.sid, grace="0s")
+        with pytest.raises(SessionNotFound):
+            c.get(short.sid)
+
+
+# MARK: - Devices and per-subject limits
+
+
+def test_devices_are_kept_apart_and_listed_with_last_seen(client):
+    who = "user-" + uuid.uuid4().hex
+    s = client.create({"a": 1}, subject=who, device={"ua": "Firefox", "name": "laptop"})
+    assert s.device == {"ua": "Firefox", "name": "laptop"} and s.data == {"a": 1}
+    assert s.last_seen_at == s.created_at
+    t = client.touch(s.sid)
+    assert t.last_seen_at is not None and t.last_seen_at >= s.last_seen_at and t.updated_at == s.updated_at
+    [listed] = client.subject_sessions(who)
+    assert listed.device == {"ua": "Firefox", "name": "laptop"} and listed.last_seen_at == t.last_seen_at
+    with pytest.raises(UnprocessableContent) as raised:
+        client.create({}, device={"ua": "x" * 300})
+    assert raised.value.slug == "device-too-large"
+
+
+def test_a_subject_at_its_limit_evicts_the_least_recently_seen_or_refuses(limited_sessiond):
+    who = "user-" + uuid.uuid4().hex
+    with SessiondClient(limited_sessiond.url) as c:
+        first = c.create({}, subject=who)
+        time.sleep(0.01)
+        second = c.create({}, subject=who)
+        with pytest.raises(TooManySessions) as raised:
+            c.create({}, subject=who, on_limit="refuse")
+        assert raised.value.status == 409
+        third = c.create({}, subject=who, on_limit="evict_oldest")
+        with pytest.raises(SessionNotFound):
+            c.get(first.sid)
+        assert {x.handle for x in c.subject_sessions(who)} == {handle_for(second.sid), handle_for(third.sid)}

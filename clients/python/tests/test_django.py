@@ -658,3 +658,25 @@ def test_the_client_follows_the_settings(sessiond, use):
     assert client.url == sessiond.url and client.api_key == "k1" and client.timeout == (0.5, 3.0)
     with override_settings(SESSIOND_TIMEOUT=1.5):
         assert backend.get_client() is not client and backend.get_client().timeout == 1.5
+
+
+def test_a_request_still_carrying_the_old_key_after_login_reads_and_leaves_the_cookie_alone(grace_sessiond, use):
+    use(grace_sessiond)
+    with SessiondClient(grace_sessiond.url) as store:
+        client = Client()
+        client.get("/count")
+        before = sid_of(client)
+        post(client, "/login", {"username": "alice", "password": "wonderland"})
+        after = sid_of(client)
+        assert after != before
+        # A request of the page that left before the login answered, with the old cookie.
+        late = Client()
+        plant(late, before)
+        assert late.get("/peek").json()["data"]["count"] == 1  # the session as it was at the login
+        # Its write is refused (Django's SessionInterrupted, 400) and no cookie is set: the
+        # browser keeps the new key.
+        response = late.get("/count")
+        assert response.status_code == 400
+        assert COOKIE not in response.cookies
+        assert store.get(after).data["count"] == 1
+        assert store.get(before).rotated

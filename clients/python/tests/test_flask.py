@@ -579,3 +579,27 @@ def test_fail_open_logs_a_change_it_could_not_save(own_sessiond, serve, caplog):
     )
     with SessiondClient(server.url) as c:
         assert c.get(browser.sid).data["counter"] in (1, 1000)  # as above: a timeout's outcome is unknown
+
+
+def test_a_request_still_carrying_the_old_sid_after_login_reads_and_leaves_the_cookie_alone(grace_sessiond, serve):
+    with SessiondClient(grace_sessiond.url) as c:
+        url = serve(make_app(grace_sessiond.url))
+        browser = Browser(url)
+        browser.post("/cart", {"item": "book"})
+        before_login = browser.sid
+        user = "u-" + uuid.uuid4().hex
+        browser.post("/login", {"user": user})
+        after_login = browser.sid
+        # A request of the page that left before the login answered, with the old cookie.
+        late = Browser(url)
+        late.set_cookie(before_login)
+        # The session as it was at the rotation (Flask's adapter rotates after writing the login).
+        assert late.get("/peek").json()["data"] == {"cart": ["book"], "user": user}
+        reply = late.post("/cart", {"item": "pen"})
+        assert reply.status == 200
+        assert reply.set_cookies == []  # the browser keeps the new sid
+        assert late.get("/count").set_cookies == []
+        # Nothing was written under either sid, and the new one is not touched by the old.
+        assert c.get(after_login).data == {"cart": ["book"], "user": user}
+        assert c.get(before_login).rotated
+        assert browser.get("/count").json()["counter"] == 1

@@ -605,3 +605,22 @@ def test_helpers_need_the_middleware():
     with TestClient(Starlette(routes=[Route("/", view)])) as browser:
         with pytest.raises(RuntimeError, match="SessiondSessionMiddleware"):
             browser.get("/")
+
+
+def test_a_request_still_carrying_the_old_sid_after_login_reads_and_leaves_the_cookie_alone(grace_sessiond):
+    with SessiondClient(grace_sessiond.url) as c, TestClient(starlette_app(grace_sessiond.url)) as browser:
+        browser.post("/set", json={"cart": [1]})
+        before = browser.cookies.get("session")
+        browser.post("/login", json={"user": "user-grace"})
+        after = browser.cookies.get("session")
+        assert after != before
+        # A request of the page that left before the login answered, with the old cookie.
+        with TestClient(starlette_app(grace_sessiond.url)) as late:
+            plant(late, before)
+            assert late.get("/").json() == {"cart": [1]}
+            reply = late.post("/set", json={"late": True})
+            assert reply.status_code == 200 and set_cookies(reply) == []
+        assert c.get(after).data == {"cart": [1], "user_id": "user-grace"}
+        c.revoke_subject("user-grace")
+        with pytest.raises(SessionNotFound):
+            c.get(before)  # logging out everywhere ended the window too

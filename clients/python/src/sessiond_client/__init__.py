@@ -19,6 +19,8 @@ from .errors import (
     SessiondUnavailable,
     SessionExists,
     SessionNotFound,
+    SessionRotated,
+    TooManySessions,
     Unauthorized,
     UnprocessableContent,
 )
@@ -39,6 +41,8 @@ __all__ = [
     "SessionNotFound",
     "PreconditionFailed",
     "SessionExists",
+    "SessionRotated",
+    "TooManySessions",
     "UnprocessableContent",
     "ServiceUnavailable",
     "PROBLEM_TYPE_PREFIX",

@@ -22,6 +22,8 @@ from .errors import (
     ServiceUnavailable,
     SessionExists,
     SessionNotFound,
+    SessionRotated,
+    TooManySessions,
     Unauthorized,
     UnprocessableContent,
 )
@@ -97,6 +99,10 @@ def problem_from(status: int, headers: Headers, raw: bytes, where: str) -> Probl
             cls = SessionNotFound if (kind_text or "").endswith("/session-not-found") else NotFound
         elif status == 412:
             cls = SessionExists if (kind_text or "").endswith("/session-exists") else PreconditionFailed
+        elif status == 409 and (kind_text or "").endswith("/rotated"):
+            cls = SessionRotated
+        elif status == 409 and (kind_text or "").endswith("/too-many-sessions"):
+            cls = TooManySessions
         elif status == 400:
             cls = BadRequest
         elif status == 401:

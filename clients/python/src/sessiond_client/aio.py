@@ -25,6 +25,7 @@ import asyncio
 import ssl
 import sys
 import threading
+import urllib.parse
 from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ from .client import (
     __version__,
     _format_if_match,
     _lifetime,
+    _mint_sid,
     _segment,
     _split_timeout,
 )
@@ -136,6 +138,8 @@ class AsyncSessiondClient:
         subject: str | None = None,
         lifetime: int | None = None,
         sid: str | None = None,
+        device: Mapping[str, str] | None = None,
+        on_limit: str | None = None,
     ) -> Session:
         """A new session at version 1: ``data`` (an empty object by default), ``permanent``,
         ``subject`` (your user id, or None) and ``lifetime`` (its own idle lifetime in whole
@@ -159,12 +163,19 @@ class AsyncSessiondClient:
             body["subject"] = subject
         if _lifetime(lifetime) is not None:
             body["lifetime"] = lifetime
+        if device is not None:
+            body["device"] = dict(device)
+        query = ""
+        if on_limit is not None:
+            if on_limit not in ("evict_oldest", "refuse"):
+                raise ValueError("on_limit must be 'evict_oldest' or 'refuse'")
+            query = f"?on_limit={on_limit}"
         if sid is None:
-            return Session.from_json(await self._request("POST", "/sessions", body=body, content_type=JSON))
+            return Session.from_json(await self._request("POST", "/sessions" + query, body=body, content_type=JSON))
         if not isinstance(sid, str):
             raise TypeError(f"sid must be a str, not {type(sid).__name__}")
         resource = await self._request(
-            "PUT", f"/sessions/{_segment(sid)}", body=body, content_type=JSON, if_none_match="*"
+            "PUT", f"/sessions/{_segment(sid)}" + query, body=body, content_type=JSON, if_none_match="*"
         )
         return Session.from_json(resource)
 
@@ -238,10 +249,21 @@ class AsyncSessiondClient:
         """``POST /sessions/{sid}/touch``: slides the expiry; writes nothing (same version)."""
         return Session.from_json(await self._request("POST", f"/sessions/{_segment(sid)}/touch", if_match=if_match))
 
-    async def rotate(self, sid: str, *, if_match: IfMatch | None = None) -> Session:
+    async def rotate(
+        self, sid: str, *, if_match: IfMatch | None = None, new_sid: str | None = None, grace: str | None = None
+    ) -> Session:
         """``POST /sessions/{sid}/rotate``: the same session under a new sid (returned); the old
-        sid is gone at once. Call it at login (session-fixation defence)."""
-        return Session.from_json(await self._request("POST", f"/sessions/{_segment(sid)}/rotate", if_match=if_match))
+        sid is gone at once, or read-only for Sessiond's grace window. As
+        :meth:`sessiond_client.SessiondClient.rotate`: the new sid is minted here unless given,
+        and when Sessiond cannot be used the same rotate is sent once more with the same sid."""
+        path = f"/sessions/{_segment(sid)}/rotate"
+        if grace is not None:
+            path += f"?grace={urllib.parse.quote(grace)}"
+        body = {"sid": new_sid or _mint_sid()}
+        try:
+            return Session.from_json(await self._request("POST", path, body=body, if_match=if_match))
+        except SessiondUnavailable:
+            return Session.from_json(await self._request("POST", path, body=body, if_match=if_match))
 
     # MARK: - Subjects
 

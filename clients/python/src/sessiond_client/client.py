@@ -70,6 +70,11 @@ def handle_for(sid: str) -> str:
     return hashlib.sha256(b"sessiond-handle-v1:" + sid.encode("utf-8")).hexdigest()[:32]
 
 
+def _mint_sid() -> str:
+    """A new random sid (what :func:`new_sid` gives), under a name that parameters do not hide."""
+    return str(uuid.uuid4())
+
+
 def new_sid() -> str:
     """A new session id for :meth:`SessiondClient.create` with ``sid=``: a random UUID
     (version 4), ``str(uuid.uuid4())``, the only form Sessiond accepts there.
@@ -122,6 +127,14 @@ class Session:
     ttl: int
     #: The session's own idle lifetime in seconds, or None: then ``permanent`` picks it.
     lifetime: int | None = None
+    #: True when read through a sid that was rotated and is in its grace window: the session
+    #: as it was at the rotation, read-only (writes raise :class:`SessionRotated`). Never set a
+    #: cookie from it: the browser already holds the new sid.
+    rotated: bool = False
+    #: The session's device object (a few strings the app set), or None.
+    device: dict[str, Any] | None = None
+    #: The last write or touch.
+    last_seen_at: datetime | None = None
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
@@ -137,6 +150,9 @@ class Session:
             expires_at=_timestamp(body.get("expires_at")),
             ttl=int(body.get("ttl", 0)),
             lifetime=_optional_int(body.get("lifetime")),
+            rotated=body.get("rotated") is True,
+            device=body.get("device"),
+            last_seen_at=_timestamp(body.get("last_seen_at")),
             raw=dict(body),
         )
 
@@ -161,6 +177,10 @@ class SessionSummary:
     updated_at: datetime | None
     expires_at: datetime | None
     ttl: int
+    #: The session's device object, or None.
+    device: dict[str, Any] | None = None
+    #: The session's last write or touch.
+    last_seen_at: datetime | None = None
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> SessionSummary:
@@ -171,6 +191,8 @@ class SessionSummary:
             updated_at=_timestamp(body.get("updated_at")),
             expires_at=_timestamp(body.get("expires_at")),
             ttl=int(body.get("ttl", 0)),
+            device=body.get("device"),
+            last_seen_at=_timestamp(body.get("last_seen_at")),
         )
 
 
@@ -327,6 +349,8 @@ class SessiondClient:
         subject: str | None = None,
         lifetime: int | None = None,
         sid: str | None = None,
+        device: Mapping[str, str] | None = None,
+        on_limit: str | None = None,
     ) -> Session:
         """A new session at version 1: ``data`` (an empty object by default), ``permanent``,
         ``subject`` (your user id, or None) and ``lifetime`` (its own idle lifetime in whole
@@ -340,6 +364,11 @@ class SessiondClient:
         :class:`BadRequest` ``malformed-sid`` when it is not a lowercase UUID version 4. For an
         app that must know the id before the session is stored: mint it with :func:`new_sid`.
         Never pass an id read from a request (a cookie): that is session fixation.
+
+        ``device``: a few strings about where the session is used (``{"ua": ..., "ip": ...,
+        "name": ...}``), shown in subject listings. ``on_limit``: what Sessiond does when the
+        subject has as many sessions as ``--max-sessions-per-subject`` allows,
+        ``"evict_oldest"`` (its default) or ``"refuse"`` (:class:`TooManySessions`).
         """
         body: dict[str, Any] = {}
         if data is not None or sid is not None:
@@ -349,12 +378,19 @@ class SessiondClient:
             body["subject"] = subject
         if _lifetime(lifetime) is not None:
             body["lifetime"] = lifetime
+        if device is not None:
+            body["device"] = dict(device)
+        query = ""
+        if on_limit is not None:
+            if on_limit not in ("evict_oldest", "refuse"):
+                raise ValueError("on_limit must be 'evict_oldest' or 'refuse'")
+            query = f"?on_limit={on_limit}"
         if sid is None:
-            return Session.from_json(self._request("POST", "/sessions", body=body, content_type=JSON))
+            return Session.from_json(self._request("POST", "/sessions" + query, body=body, content_type=JSON))
         if not isinstance(sid, str):
             raise TypeError(f"sid must be a str, not {type(sid).__name__}")
         return Session.from_json(
-            self._request("PUT", f"/sessions/{_segment(sid)}", body=body, content_type=JSON, if_none_match="*")
+            self._request("PUT", f"/sessions/{_segment(sid)}" + query, body=body, content_type=JSON, if_none_match="*")
         )
 
     def get(self, sid: str, *, touch: bool = False) -> Session:
@@ -427,10 +463,26 @@ class SessiondClient:
         """``POST /sessions/{sid}/touch``: slides the expiry; writes nothing (same version)."""
         return Session.from_json(self._request("POST", f"/sessions/{_segment(sid)}/touch", if_match=if_match))
 
-    def rotate(self, sid: str, *, if_match: IfMatch | None = None) -> Session:
+    def rotate(
+        self, sid: str, *, if_match: IfMatch | None = None, new_sid: str | None = None, grace: str | None = None
+    ) -> Session:
         """``POST /sessions/{sid}/rotate``: the same session under a new sid (returned); the old
-        sid is gone at once. Call it at login (session-fixation defence)."""
-        return Session.from_json(self._request("POST", f"/sessions/{_segment(sid)}/rotate", if_match=if_match))
+        sid is gone at once, or read-only for Sessiond's grace window (``grace``, such as
+        ``"5s"``, asks for a shorter one). Call it at login (session-fixation defence).
+
+        The new sid is minted here (:func:`new_sid`) unless ``new_sid`` gives one (minted by your
+        code just now, NEVER one from a request). When Sessiond cannot be used, the same rotate
+        is sent once more with the same sid: it answers with the session if the first attempt
+        had completed, and rotates if not, so a rotation that answered 503 is never lost nor
+        done twice. :class:`SessiondUnavailable` only when the second attempt fails too."""
+        path = f"/sessions/{_segment(sid)}/rotate"
+        if grace is not None:
+            path += f"?grace={urllib.parse.quote(grace)}"
+        body = {"sid": new_sid or _mint_sid()}
+        try:
+            return Session.from_json(self._request("POST", path, body=body, if_match=if_match))
+        except SessiondUnavailable:
+            return Session.from_json(self._request("POST", path, body=body, if_match=if_match))
 
     # MARK: - Subjects
 

@@ -70,6 +70,7 @@ from .errors import (
     SessiondUnavailable,
     SessionExists,
     SessionNotFound,
+    SessionRotated,
     UnprocessableContent,
 )
 
@@ -174,6 +175,9 @@ class SessionStore(SessionBase):  # type: ignore[misc]
         self._subject: str | None = None
         #: Sessiond failed and SESSIOND_FAIL_OPEN is on: this session is empty and never saved.
         self._unavailable = False
+        #: Read through a sid that another request rotated (a login) and that is in Sessiond's
+        #: grace window: read-only; saving it raises UpdateError (see ``save``).
+        self._rotated = False
 
     @classmethod
     def get_client(cls) -> SessiondClient:
@@ -295,6 +299,7 @@ class SessionStore(SessionBase):  # type: ignore[misc]
             self._unavailable_now("reading the session", error)
             return {}
         self._adopt(resource, resource.data)
+        self._rotated = resource.rotated
         return self._from_json(resource.data)
 
     def create(self) -> None:
@@ -358,6 +363,11 @@ class SessionStore(SessionBase):  # type: ignore[misc]
         key = self.session_key
         if key is None:
             raise UpdateError  # it vanished (read just now as unknown or expired)
+        if self._rotated:
+            # Another request rotated this sid (a login) while this one ran. Saving would make
+            # Django set the cookie back to the old sid over the new one; UpdateError makes it
+            # answer SessionInterrupted (400) and leave the cookie (the new sid) alone.
+            raise UpdateError
         if self._unavailable:
             self._drop_write()
             return
@@ -384,6 +394,9 @@ class SessionStore(SessionBase):  # type: ignore[misc]
         except SessionNotFound:
             # Deleted (logged out by another request, or revoked) or expired since it was read:
             # never recreated with this request's view of it.
+            raise UpdateError from None
+        except SessionRotated:
+            # Rotated by another request since it was read: as above, the cookie is left alone.
             raise UpdateError from None
         self._adopt(resource, new)
 
@@ -421,7 +434,9 @@ class SessionStore(SessionBase):  # type: ignore[misc]
             return
         try:
             self.client.delete(session_key)
-        except BadRequest:
+        except (BadRequest, SessionRotated):
+            # A rotated sid in its grace window is not deleted (the session lives on under its
+            # new sid, which the browser holds); the window ends by itself.
             pass
         except SessiondUnavailable as error:
             if not _fail_open():
@@ -444,8 +459,13 @@ class SessionStore(SessionBase):  # type: ignore[misc]
             self._session_key = self._get_new_session_key()
             self.modified = True
             return
+        if self._rotated:
+            return  # rotated by another request already: saving raises UpdateError
         try:
             resource = self.client.rotate(key)
+        except SessionRotated:
+            self._rotated = True
+            return
         except SessionNotFound:
             # Gone since it was read: a new session with this request's data, as SessionBase does.
             self._session_key = None

@@ -24,6 +24,8 @@ __all__ = [
     "SessionNotFound",
     "PreconditionFailed",
     "SessionExists",
+    "SessionRotated",
+    "TooManySessions",
     "UnprocessableContent",
     "ServiceUnavailable",
     "PROBLEM_TYPE_PREFIX",
@@ -113,6 +115,18 @@ class SessionExists(PreconditionFailed):
     """412 ``session-exists``: :meth:`~sessiond_client.SessiondClient.create` with ``sid=`` named
     a sid that a live session already has; nothing was changed. Mint another id
     (:func:`~sessiond_client.new_sid`) and create again."""
+
+
+class SessionRotated(ProblemError):
+    """409 ``rotated``: the sid was rotated to a new one (by another request, at login) and is
+    in its grace window: it still reads the session as it was then, but takes no writes,
+    touches, deletes or rotates. Nothing was changed. The browser already holds the new sid:
+    leave the cookie alone, and never start a new session because of this."""
+
+
+class TooManySessions(ProblemError):
+    """409 ``too-many-sessions``: a create with ``on_limit="refuse"`` for a subject that has as
+    many live sessions as Sessiond's ``--max-sessions-per-subject`` allows; nothing was created."""
 
 
 class UnprocessableContent(ProblemError):

@@ -64,7 +64,7 @@ from werkzeug.datastructures import CallbackDict
 
 from ._wire import encode_json, has_null_member
 from .client import Session, SessiondClient, Timeout, handle_for
-from .errors import BadRequest, PreconditionFailed, SessiondError, SessiondUnavailable, SessionNotFound
+from .errors import BadRequest, PreconditionFailed, SessiondError, SessiondUnavailable, SessionNotFound, SessionRotated
 
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Flask, Request, Response
@@ -186,6 +186,7 @@ class SessiondSession(_SessionDict, SessionMixin):
         baseline: Mapping[str, str] | None = None,
         stale_cookie: bool = False,
         unavailable: bool = False,
+        rotated: bool = False,
     ) -> None:
         def on_update(self: SessiondSession) -> None:
             self.modified = True
@@ -200,6 +201,10 @@ class SessiondSession(_SessionDict, SessionMixin):
         #: The request's cookie named a session that is not there (or was not a sid).
         self.stale_cookie = stale_cookie
         self.unavailable = unavailable
+        #: Read through a sid that another request rotated (at login) and that is in Sessiond's
+        #: grace window: the session as it was then, read-only. It is never saved and its cookie
+        #: is never set (the browser holds the new sid already).
+        self.rotated = rotated
         self.rotation_requested = False
         self._permanent = bool(permanent)
         self._subject = subject
@@ -394,6 +399,7 @@ class SessiondSessionInterface(SessionInterface):
             expires_at=resource.expires_at,
             stored=resource.data,
             baseline=baseline,
+            rotated=resource.rotated,
         )
 
     # MARK: - Save
@@ -414,8 +420,17 @@ class SessiondSessionInterface(SessionInterface):
                     sorted(session.keys()),
                 )
             return
+        if session.rotated:
+            # Another request rotated this sid (a login) while this one ran: the browser holds
+            # the new sid, so no cookie is set and nothing is written under the old one.
+            if session.modified:
+                logger.info("the session was rotated by another request; the changes this request made are not saved")
+            return
         try:
             self._save(app, session, response)
+        except SessionRotated:
+            # Rotated by another request between this one's read and its write: the same.
+            logger.info("the session was rotated by another request; the changes this request made are not saved")
         except SessiondUnavailable as error:
             if self.fail_closed:
                 raise

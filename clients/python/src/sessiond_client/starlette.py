@@ -64,6 +64,7 @@ from .errors import (
     SessiondError,
     SessiondUnavailable,
     SessionNotFound,
+    SessionRotated,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -119,6 +120,10 @@ class SessiondSession(dict[str, Any]):
         #: The request's cookie named a session that is not there (or was not a sid).
         self.stale_cookie = stale_cookie
         self.unavailable = unavailable
+        #: Read through a sid that another request rotated (at login) and that is in Sessiond's
+        #: grace window: the session as it was then, read-only. It is never saved and its cookie
+        #: is never set (the browser holds the new sid already).
+        self.rotated = resource.rotated if resource is not None else False
         self._subject: str | None = resource.subject if resource is not None else None
         self._loaded_subject = self._subject
         self._loaded_permanent = resource.permanent if resource is not None else False
@@ -205,10 +210,14 @@ class SessiondSession(dict[str, Any]):
         this request are written under the new sid when the response starts. A session not yet
         in Sessiond needs none (it gets a new sid when it is created); a session that is gone
         (logged out elsewhere, expired) is not brought back: it is dropped, as on any write."""
-        if self.sid is None or self.unavailable or self._gone:
+        if self.sid is None or self.unavailable or self._gone or self.rotated:
             return
         try:
             rotated = await self._client.rotate(self.sid)
+        except SessionRotated:
+            logger.info("the session was rotated by another request; it is not rotated again")
+            self.rotated = True
+            return
         except SessionNotFound:
             logger.info("the session was gone when it was rotated (logged out or expired); it is not recreated")
             self._gone = True
@@ -372,8 +381,18 @@ class SessiondSessionMiddleware:
                     sorted(session.keys()),
                 )
             return []
+        if session.rotated:
+            # Another request rotated this sid (a login) while this one ran: the browser holds
+            # the new sid, so no cookie is set and nothing is written under the old one.
+            if session.modified:
+                logger.info("the session was rotated by another request; the changes this request made are not saved")
+            return []
         try:
             return await self._write(session, incoming_sid)
+        except SessionRotated:
+            # Rotated by another request between this one's read and its write: the same.
+            logger.info("the session was rotated by another request; the changes this request made are not saved")
+            return []
         except SessiondUnavailable as error:
             if self.fail_closed:
                 raise
