@@ -31,11 +31,22 @@ struct RedisFailureTests {
         )
     }
 
-    /// Keeps Redis busy (DEBUG SLEEP) from a connection of its own; the future completes when
-    /// Redis answers again. Returns the admin store too, to be closed by the test.
-    private func blockRedis(_ server: RedisTestServer, seconds: String) throws -> (RedisStore, EventLoopFuture<RESPValue>) {
+    /// Keeps Redis busy (DEBUG SLEEP) from a connection of its own, and returns once Redis is
+    /// asleep (a third connection's PING goes unanswered); the future completes when Redis
+    /// answers again. Returns the admin store too, to be closed by the test.
+    private func blockRedis(_ server: RedisTestServer, seconds: String) async throws -> (RedisStore, EventLoopFuture<RESPValue>) {
         let admin = try makeStore(server, timeout: .seconds(5))
-        return (admin, admin.pool.send(RedisCommand("DEBUG", "SLEEP", seconds), on: group.next()))
+        let loop = group.next()
+        // Connected first, so that DEBUG SLEEP leaves at once rather than after a handshake.
+        try await admin.checkReady(on: loop).get()
+        let sleeping = admin.pool.send(RedisCommand("DEBUG", "SLEEP", seconds), on: loop)
+        let probe = try makeStore(server, timeout: .milliseconds(50))
+        for _ in 0..<100 {
+            if (try? await probe.checkReady(on: loop).get()) == nil { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        await probe.pool.close()
+        return (admin, sleeping)
     }
 
     /// Polls `checkReady` for up to 2.5 s; whether the store became ready.
@@ -151,8 +162,7 @@ struct RedisFailureTests {
         let store = try makeStore(server, timeout: .milliseconds(200))
         let loop = group.next()
         try await store.checkReady(on: loop).get()
-        let (admin, sleeping) = try blockRedis(server, seconds: "1")
-        try await Task.sleep(for: .milliseconds(50))
+        let (admin, sleeping) = try await blockRedis(server, seconds: "1")
         let started = ContinuousClock.now
         do {
             _ = try await store.load(.random(), at: clock.now(), on: loop).get()
