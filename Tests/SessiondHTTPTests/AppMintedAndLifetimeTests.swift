@@ -80,6 +80,11 @@ struct AppMintedAndLifetimeTests {
         #expect(live.status == 412)
         #expect(live.field("type") == "https://sessiond.dev/problems/session-exists")
         #expect(try harness.send("GET", "/sessions/\(minted)").body == created.body)
+        // A bad body is refused as on any PUT, before the preconditions are looked at.
+        let garbled = try harness.send("PUT", "/sessions/\(minted)", body: "\u{1}", headers: [("If-None-Match", "*"), ("If-Match", #""1""#)])
+        #expect(garbled.status == 400)
+        let noData = try harness.send("PUT", "/sessions/\(minted)", body: #"{"permanent":true}"#, headers: [("If-None-Match", "*"), ("If-Match", #""1""#)])
+        #expect(noData.status == 422)
     }
 
     @Test func ifNoneMatchOnAnotherWriteIs400AndChangesNothing() throws {

@@ -119,9 +119,13 @@ struct SessionHandlers: Sendable {
 
     /// `PUT` with both `If-Match` and `If-None-Match: *`, which can never both hold (RFC 9110
     /// §13.2.2): nothing is written. 404 when no live session has the sid (as `If-Match` on an
-    /// absent session answers), else 412 `session-exists` (`If-None-Match: *` fails).
+    /// absent session answers), else 412 `session-exists` (`If-None-Match: *` fails). A bad
+    /// `If-Match`, `on_limit` or body is refused first, as on any PUT.
     private func neverBoth(_ id: SessionID, _ request: Request, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         if case let .failure(problem) = Self.condition(request) { return eventLoop.makeSucceededFuture(problem.response) }
+        if case let .failure(problem) = Self.limitPolicy(request) { return eventLoop.makeSucceededFuture(problem.response) }
+        let body = SessionBody.parse(request, dataRequired: true, maxDataDepth: limits.maxDataDepth, maxLifetime: service.policy.maxOwn)
+        if case let .failure(problem) = body { return eventLoop.makeSucceededFuture(problem.response) }
         return service.read(id, at: service.now(), on: eventLoop).map { found in
             found == nil ? Self.notFound.response : Self.exists.response
         }
