@@ -181,7 +181,9 @@ def migrate_slot(slot, source, target, source_id, target_id, primaries):
         reply = redis_cli(source, "migrate", "127.0.0.1", target, "", 0, 5000, "keys", *keys)
         assert reply in ("OK", "NOKEY"), reply
         time.sleep(0.05)
-    for port in primaries:
+    # As redis-cli --cluster reshard does: the target first, then the source, then the others
+    # (the other order lets the two bounce MOVED between them until the target knows).
+    for port in [target, source] + [p for p in primaries if p not in (target, source)]:
         assert redis_cli(port, "cluster", "setslot", slot, "node", target_id) == "OK"
 
 
