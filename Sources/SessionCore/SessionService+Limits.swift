@@ -30,10 +30,7 @@ extension SessionService {
         let store = self.store
         let handle = session.handle
         let now = clock.now()
-        return store.admit(
-            handle, to: subject, max: maxSessionsPerSubject, lastSeen: session.updatedAt, expiresAt: session.expiresAt, at: now,
-            on: eventLoop
-        ).flatMap { outcome in
+        return admit(session, to: subject, at: now, on: eventLoop).flatMap { outcome in
             switch outcome {
             case .admitted:
                 return body().flatMapError { error in
@@ -52,6 +49,14 @@ extension SessionService {
         }
     }
 
+    /// Asks the store for `session`'s entry in `subject`'s limit table.
+    private func admit(_ session: Session, to subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<AdmitOutcome> {
+        store.admit(
+            session.handle, to: subject, max: maxSessionsPerSubject, lastSeen: session.updatedAt, expiresAt: session.expiresAt, at: now,
+            on: eventLoop
+        )
+    }
+
     /// Takes the entry of the stored `session` again (see `withRoom`), making room when the
     /// table filled up meanwhile; refusing, removes the session again and fails.
     func keepRoom(for session: Session, onLimit: LimitPolicy, attemptsLeft: Int, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
@@ -59,10 +64,7 @@ extension SessionService {
         let store = self.store
         let handle = session.handle
         let now = clock.now()
-        return store.admit(
-            handle, to: subject, max: maxSessionsPerSubject, lastSeen: session.updatedAt, expiresAt: session.expiresAt, at: now,
-            on: eventLoop
-        ).flatMap { outcome in
+        return admit(session, to: subject, at: now, on: eventLoop).flatMap { outcome in
             guard case let .full(entries) = outcome else { return eventLoop.makeSucceededVoidFuture() }
             guard attemptsLeft > 1 else {
                 return eventLoop.makeFailedFuture(SessionStoreError.contended("the subject's sessions kept changing while making room"))

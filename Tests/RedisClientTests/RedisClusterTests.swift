@@ -121,6 +121,13 @@ struct RedisClusterTests {
         #expect(policy.decide(unreachable, from: node, redirects: 0, retries: 0, now: now, deadline: now + .seconds(1)) == .retry(after: .milliseconds(10), refresh: true))
     }
 
+    @Test func withNoNodeAskedOnlyAnUnreachableSlotIsRetried() {
+        let noPrimary = RedisClientError.notConnected("no primary of the Redis Cluster serves slot 7")
+        #expect(policy.decide(noPrimary, from: nil, redirects: 0, retries: 0, now: now, deadline: now + .seconds(1)) == .retry(after: .milliseconds(10), refresh: true))
+        let moved = RedisClientError.serverError("MOVED 7 10.0.0.2:7001")
+        #expect(policy.decide(moved, from: nil, redirects: 0, retries: 0, now: now, deadline: now + .seconds(1)) == .fail(refresh: false))
+    }
+
     @Test func whatMayHaveRunIsNeverSentAgain() {
         for error in [
             RedisClientError.connectionClosed("the connection to Redis closed"), .timeout("no reply"), .protocolError("bad bytes"),

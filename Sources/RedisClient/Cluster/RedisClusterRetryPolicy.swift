@@ -30,13 +30,15 @@ public struct RedisClusterRetryPolicy: Sendable, Hashable {
     }
 
     /// - Parameters:
-    ///   - error: how `node` failed the command.
+    ///   - error: how `node` failed the command; `node` is nil when no node was asked (no
+    ///     primary known for the slot).
     ///   - redirects: redirects followed so far; `retries`: pauses taken so far.
     public func decide(
-        _ error: RedisClientError, from node: RedisNodeAddress, redirects: Int, retries: Int, now: NIODeadline, deadline: NIODeadline
+        _ error: RedisClientError, from node: RedisNodeAddress?, redirects: Int, retries: Int, now: NIODeadline, deadline: NIODeadline
     ) -> Decision {
         switch error.code {
         case .serverError:
+            guard let node else { return .fail(refresh: false) }
             switch RedisClusterReply(error: error.detail, answeredBy: node) {
             case let .moved(slot, target)?:
                 return redirects < maxRedirects ? .redirect(node: target, asking: false, movedSlot: slot) : .fail(refresh: true)

@@ -121,8 +121,7 @@ final class RedisClusterRouter: RedisLoopSender, @unchecked Sendable {
     ) -> EventLoopFuture<RESPValue> {
         guard let clientError = error as? RedisClientError else { return eventLoop.makeFailedFuture(error) }
         let decision = policy.decide(
-            clientError, from: node ?? RedisNodeAddress(host: "", port: 1), redirects: redirects, retries: retries, now: eventLoop.now,
-            deadline: deadline
+            clientError, from: node, redirects: redirects, retries: retries, now: eventLoop.now, deadline: deadline
         )
         switch decision {
         case let .redirect(target, asking, movedSlot):
