@@ -1,12 +1,13 @@
 extension RedisScripts {
     /// KEYS[1] the original's session key; ARGV: 1 now, 2 version, 3 the successor's handle, 4
-    /// readable until (ms), 5 until (ms). Freezes a live session at that version: marks it
+    /// readable until (ms), 5 until (ms), then the event arguments (`eventFunctions`: a
+    /// `rotated` event, and the original leaves the expiry schedule). Freezes a live session at that version: marks it
     /// `rotated` to the successor with `grace` = readable until, drops its data unless it stays
     /// readable (a data-less marker), and makes it expire at `until`. Returns {1} frozen, {0}
     /// absent or expired, {2, version} at another version, {7, successor} rotated already, {6}
     /// a copy still pending.
-    static let freeze = """
-        local s = redis.call('HMGET', KEYS[1], 'version', 'expires', 'rotated', 'pending')
+    static let freeze = eventFunctions + "\n" + """
+        local s = redis.call('HMGET', KEYS[1], 'version', 'expires', 'rotated', 'pending', 'subject', 'device')
         if not s[1] then return {0} end
         local now = tonumber(ARGV[1])
         if tonumber(s[2]) <= now then
@@ -19,6 +20,10 @@ extension RedisScripts {
         redis.call('HSET', KEYS[1], 'rotated', ARGV[3], 'grace', ARGV[4], 'expires', ARGV[5])
         if tonumber(ARGV[4]) <= now then redis.call('HDEL', KEYS[1], 'data') end
         redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+        if EV then
+            emit('rotated', ARGV[3], EVH, s[5] or '', s[6] or '', ARGV[1])
+            unschedule(EVH)
+        end
         return {1}
         """
 

@@ -104,10 +104,11 @@ enum RedisScripts {
     /// KEYS[1] session key; ARGV: data, permanent, subject ("" none), version, created, updated,
     /// expires, isub, iexp (the index entry the caller made, or "" and 0), lifetime ("" none),
     /// the original's handle for a rotation's copy, stored pending ("" for none), device (""
-    /// for none), last seen.
+    /// for none), last seen; then the event arguments (`eventFunctions`). Records `created`
+    /// unless it is a rotation's copy (and `expired` for an earlier life of the key not yet told).
     /// Returns 1 when stored, 0 when a live session has the key (one whose `expires` is after
     /// `updated`, the caller's now; an expired one that Redis has not dropped yet is replaced).
-    static let insert = """
+    static let insert = eventFunctions + "\n" + """
         local held = redis.call('HGET', KEYS[1], 'expires')
         if held then
             if tonumber(held) > tonumber(ARGV[6]) then return 0 end
@@ -121,6 +122,13 @@ enum RedisScripts {
         if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'device', ARGV[12]) end
         redis.call('HSET', KEYS[1], 'seen', ARGV[13])
         redis.call('PEXPIREAT', KEYS[1], ARGV[7])
+        if EV then
+            expiredBefore(EVH, tonumber(ARGV[6]))
+            if ARGV[11] == '' then
+                emit('created', EVH, '', ARGV[3], ARGV[12], ARGV[6])
+                schedule(EVH, ARGV[7], ARGV[3], ARGV[12])
+            end
+        end
         return 1
         """
 
@@ -131,14 +139,15 @@ enum RedisScripts {
     /// "0", or "" to keep on a patch), 11 subject mode ("s" set, "n" none, "k" keep), 12 subject,
     /// 13 most bytes of merged data, 14 lifetime mode ("s", "n", "k" as for the subject), 15
     /// lifetime (ms), 16 device mode ("s", "n", "k" as for the subject), 17 device (compact
-    /// JSON). The rule of `Session.applying(_:at:policy:)`. "confirm" takes the
-    /// original's handle as 9 and applies to a copy from it only (as a touch that clears `pending`).
-    static let update = mergeFunctions + "\n" + expiryFunction + "\n" + updateBody
+    /// JSON); then the event arguments (`eventFunctions`: the new expiry is scheduled). The rule
+    /// of `Session.applying(_:at:policy:)`. "confirm" takes the original's handle as 9 and
+    /// applies to a copy from it only (as a touch that clears `pending`).
+    static let update = mergeFunctions + "\n" + expiryFunction + "\n" + eventFunctions + "\n" + updateBody
 
     /// `update` for "replace" and "touch": the same rule without the merge functions, which
     /// Redis would otherwise define again on every call. A replace answers "" for the data,
     /// which the caller sent.
-    static let replaceOrTouch = expiryFunction + "\n" + updateBody
+    static let replaceOrTouch = expiryFunction + "\n" + eventFunctions + "\n" + updateBody
 
     private static let updateBody = """
         local s = redis.call('HMGET', KEYS[1], 'data', 'permanent', 'subject', 'version', 'created', 'updated',
@@ -215,17 +224,22 @@ enum RedisScripts {
         end
         redis.call('HSET', KEYS[1], 'seen', ARGV[1])
         redis.call('PEXPIREAT', KEYS[1], expires)
+        if EV then
+            if op == 'touch' then schedule(EVH, expires) else schedule(EVH, expires, subject, device) end
+        end
         if op == 'replace' then data = '' end
         return {1, data, permanent, subject, version, s[5], updated, expires, own, s[14] or '', device, ARGV[1]}
         """
 
     /// KEYS[1] session key; ARGV: now, condition (as for `update`), required subject ("" for
-    /// any: a removal by sid). Returns {0} when absent, expired or of another subject; {2,
+    /// any: a removal by sid), the event's kind ("deleted", "revoked" or "limit_evicted"), then
+    /// the event arguments (`eventFunctions`; a frozen record or pending copy makes no event). Returns {0} when absent, expired or of another subject; {2,
     /// version} when the condition fails; by sid, {5} for a frozen original in its grace window
     /// (which stays) and {0} for one past it; else deletes and returns {1, isub, iexp, from}
     /// (from: the original's handle of a copy, whose frozen record the caller removes next, or "").
-    static let remove = expiryFunction + "\n" + """
-        local s = redis.call('HMGET', KEYS[1], 'version', 'expires', 'subject', 'isub', 'iexp', 'rotated', 'grace', 'from')
+    static let remove = expiryFunction + "\n" + eventFunctions + "\n" + """
+        local s = redis.call('HMGET', KEYS[1], 'version', 'expires', 'subject', 'isub', 'iexp', 'rotated', 'grace', 'from',
+                             'device', 'pending')
         if not s[1] then return {0} end
         if tonumber(s[2]) <= tonumber(ARGV[1]) then
             redis.call('DEL', KEYS[1])
@@ -239,6 +253,10 @@ enum RedisScripts {
         local version = tonumber(s[1])
         if not allowed(ARGV[2], version) then return {2, version} end
         redis.call('DEL', KEYS[1])
+        if EV then
+            if not s[6] and not s[10] then emit(ARGV[4], EVH, '', s[3] or '', s[9] or '', ARGV[1]) end
+            unschedule(EVH)
+        end
         return {1, s[4] or '', tonumber(s[5] or '0'), s[8] or ''}
         """
 
@@ -279,7 +297,10 @@ enum RedisScripts {
         """
 
     /// In the order `RedisConnectionPool` loads them.
-    static let all = [insert, update, remove, indexAdd, indexRemove, indexList, replaceOrTouch, freeze, withdraw, endWindow, limitAdmit, limitSeen]
+    static let all = [
+        insert, update, remove, indexAdd, indexRemove, indexList, replaceOrTouch, freeze, withdraw, endWindow, limitAdmit, limitSeen,
+        expireDue, eventsRead,
+    ]
     static let insertIndex = 0
     static let updateIndex = 1
     static let removeIndex = 2
@@ -292,4 +313,6 @@ enum RedisScripts {
     static let endWindowIndex = 9
     static let limitAdmitIndex = 10
     static let limitSeenIndex = 11
+    static let expireDueIndex = 12
+    static let eventsReadIndex = 13
 }

@@ -12,7 +12,8 @@ extension RedisStore {
             Self.text(now), ByteBuffer(string: String(version)), ByteBuffer(string: successor.description),
             Self.text(readableUntil), Self.text(until),
         ]
-        return pool.evaluate(script: RedisScripts.freezeIndex, keys: [keyBuffer(SessionHandle(id))], arguments: arguments, on: eventLoop)
+        let call = scriptKeys(SessionHandle(id), arguments)
+        return pool.evaluate(script: RedisScripts.freezeIndex, keys: call.keys, arguments: call.arguments, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMapThrowing { reply in
                 guard case let .array(fields) = reply, let status = fields.first?.int else { throw Self.unexpected(reply, "freeze") }

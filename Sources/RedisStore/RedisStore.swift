@@ -19,22 +19,27 @@ public final class RedisStore: SessionStore {
     public let policy: LifetimePolicy
     let prefix: String
     let index: RedisSubjectIndex
+    /// The namespace's event keys, or nil when events are off.
+    let eventKeys: RedisEventKeys?
 
     public convenience init(
         configuration: RedisConfiguration, security: (any RedisChannelSecurity)? = nil, prefix: String = "sessiond:",
-        policy: LifetimePolicy, group: any EventLoopGroup, logger: Logger
+        policy: LifetimePolicy, eventHistory: Int = 0, group: any EventLoopGroup, logger: Logger
     ) {
         let pool = Self.makePool(configuration: configuration, security: security, group: group, logger: logger)
-        self.init(pool: pool, prefix: prefix, policy: policy)
+        self.init(pool: pool, prefix: prefix, policy: policy, eventHistory: eventHistory)
     }
 
     /// A store on an existing pool (made by `makePool`), so that several key spaces (one per
     /// namespace) share the connections.
-    public init(pool: RedisConnectionPool, prefix: String, policy: LifetimePolicy) {
+    /// - Parameter eventHistory: how many events the namespace's stream keeps; 0 records none
+    ///   (and must be 0 on Redis Cluster, where the scripts may touch their session's key only).
+    public init(pool: RedisConnectionPool, prefix: String, policy: LifetimePolicy, eventHistory: Int = 0) {
         self.pool = pool
         self.prefix = prefix
         self.policy = policy
         self.index = RedisSubjectIndex(pool: pool, prefix: prefix, slack: policy.standard)
+        self.eventKeys = eventHistory > 0 ? RedisEventKeys(prefix: prefix, history: eventHistory) : nil
     }
 
     /// A connection pool that loads the store's scripts.
@@ -73,7 +78,6 @@ public final class RedisStore: SessionStore {
             cover = eventLoop.makeSucceededFuture(("", 0))
         }
         let pool = self.pool
-        let key = keyBuffer(handle)
         return cover.flatMap { isub, iexp in
             let arguments = [
                 ByteBuffer(bytes: session.data), ByteBuffer(string: session.permanent ? "1" : "0"),
@@ -83,7 +87,8 @@ public final class RedisStore: SessionStore {
                 ByteBuffer(string: session.isPending ? session.rotation?.original?.description ?? "" : ""),
                 ByteBuffer(bytes: session.device ?? []), Self.text(session.lastSeenAt),
             ]
-            return pool.evaluate(script: RedisScripts.insertIndex, keys: [key], arguments: arguments, on: eventLoop)
+            let script = self.scriptKeys(handle, arguments)
+            return pool.evaluate(script: RedisScripts.insertIndex, keys: script.keys, arguments: script.arguments, on: eventLoop)
                 .flatMapErrorThrowing { throw Self.storeError($0) }
                 .flatMapThrowing { reply in
                     guard let stored = reply.int else { throw Self.unexpected(reply, "insert") }
@@ -183,7 +188,8 @@ public final class RedisStore: SessionStore {
         case .touch, .confirm: script = RedisScripts.replaceOrTouchIndex
         case .patch: script = RedisScripts.updateIndex
         }
-        return pool.evaluate(script: script, keys: [keyBuffer(handle)], arguments: arguments, on: eventLoop)
+        let call = scriptKeys(handle, arguments)
+        return pool.evaluate(script: script, keys: call.keys, arguments: call.arguments, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMap { reply -> EventLoopFuture<UpdateOutcome> in
                 guard case let .array(fields) = reply, let status = fields.first?.int else {
@@ -228,22 +234,24 @@ public final class RedisStore: SessionStore {
     public func remove(
         _ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
-        remove(SessionHandle(id), condition: Self.conditionText(condition), subject: nil, at: now, on: eventLoop)
+        remove(SessionHandle(id), condition: Self.conditionText(condition), subject: nil, event: .deleted, at: now, on: eventLoop)
     }
 
     public func remove(
-        handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop
+        handle: SessionHandle, of subject: Subject, because reason: RemovalReason, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
-        remove(handle, condition: "*", subject: subject, at: now, on: eventLoop)
+        remove(handle, condition: "*", subject: subject, event: reason.eventKind, at: now, on: eventLoop)
     }
 
     /// Runs the remove script, then drops the session's index entry (a failure there only
     /// leaves an entry that listings skip until its score passes).
     private func remove(
-        _ handle: SessionHandle, condition: String, subject: Subject?, at now: Timestamp, on eventLoop: any EventLoop
+        _ handle: SessionHandle, condition: String, subject: Subject?, event: SessionEvent.Kind, at now: Timestamp,
+        on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
-        let arguments = [Self.text(now), ByteBuffer(string: condition), ByteBuffer(string: subject?.value ?? "")]
-        return pool.evaluate(script: RedisScripts.removeIndex, keys: [keyBuffer(handle)], arguments: arguments, on: eventLoop)
+        let arguments = [Self.text(now), ByteBuffer(string: condition), ByteBuffer(string: subject?.value ?? ""), ByteBuffer(string: event.rawValue)]
+        let call = scriptKeys(handle, arguments)
+        return pool.evaluate(script: RedisScripts.removeIndex, keys: call.keys, arguments: call.arguments, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMap { reply -> EventLoopFuture<RemoveOutcome> in
                 guard case let .array(fields) = reply, let status = fields.first?.int else {

@@ -20,6 +20,7 @@ extension MemoryStore {
             session.expiresAt = until
             if readableUntil <= now { session.data = Array("{}".utf8) }
             table[handle] = session
+            eventRing?.append(.rotated, handle: successor, from: handle, subject: session.subject, device: session.device, time: now)
             return (.frozen, journal?.record(.put(handle, session)))
         }
         return answer(outcome, after: ticket, on: eventLoop)
@@ -27,7 +28,7 @@ extension MemoryStore {
 
     public func withdraw(_ id: SessionID, pendingFrom original: SessionHandle, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
-        let (_, ticket, _) = remove(SessionHandle(id), at: now) { session in
+        let (_, ticket, _) = remove(SessionHandle(id), at: now, event: nil) { session in
             session.rotation == .pendingFrom(original) ? nil : .notFound
         }
         return answer((), after: ticket, on: eventLoop)

@@ -26,11 +26,14 @@ public final class MemoryStore: SessionStore, Service {
         /// The most sessions held at once, or nil for no limit; `insert` beyond it fails with
         /// `SessionStoreError.full`.
         public var maxSessions: Int?
+        /// How many lifecycle events the history keeps (`GET /events`); 0 records none.
+        public var eventHistory: Int
 
-        public init(shardCount: Int = 64, sweepInterval: Duration = .seconds(10), maxSessions: Int? = nil) {
+        public init(shardCount: Int = 64, sweepInterval: Duration = .seconds(10), maxSessions: Int? = nil, eventHistory: Int = 0) {
             self.shardCount = shardCount
             self.sweepInterval = sweepInterval
             self.maxSessions = maxSessions
+            self.eventHistory = eventHistory
         }
     }
 
@@ -49,6 +52,8 @@ public final class MemoryStore: SessionStore, Service {
     private let maxSessions: Int?
     /// Records every change when the store is durable; nil for memory only.
     let journal: (any SessionJournal)?
+    /// The lifecycle events, appended inside each change's critical section; nil when off.
+    let eventRing: SessionEventRing?
     /// Sessions held, live or expired but not yet removed.
     let held = Atomic<Int>(0)
     /// When a full store last swept on demand (ms since the epoch), so that refusals stay cheap.
@@ -77,6 +82,7 @@ public final class MemoryStore: SessionStore, Service {
         self.logger = logger
         self.maxSessions = configuration.maxSessions
         self.journal = journal
+        self.eventRing = configuration.eventHistory > 0 ? SessionEventRing(capacity: configuration.eventHistory, startedAt: clock.now()) : nil
     }
 
     func shard(for handle: SessionHandle) -> NIOLockedValueBox<Table> {
@@ -84,7 +90,7 @@ public final class MemoryStore: SessionStore, Service {
     }
 
     /// Runs `body` on the live session under `handle` inside its shard's critical section; an
-    /// expired one is removed (with its index entry) and `body` gets nil.
+    /// expired one is removed (with its index entry, and its `expired` event) and `body` gets nil.
     func withLiveSession<T>(
         _ handle: SessionHandle, at now: Timestamp, _ body: (inout Table, Session?) -> T
     ) -> T {
@@ -95,6 +101,7 @@ public final class MemoryStore: SessionStore, Service {
                 table[handle] = nil
                 held.subtract(1, ordering: .relaxed)
                 if let subject = session.subject { index.remove(handle, from: subject) }
+                record(.expired, of: session, handle: handle, at: session.expiresAt)
                 found = nil
             }
             return body(&table, found)
@@ -115,6 +122,7 @@ public final class MemoryStore: SessionStore, Service {
             guard existing == nil else { return (false, nil) }
             table[handle] = session
             if let subject = session.subject { index.add(handle, to: subject) }
+            record(.created, of: session, handle: handle, at: session.updatedAt)
             return (true, journal?.record(.put(handle, session)))
         }
         guard inserted else {
@@ -193,7 +201,7 @@ public final class MemoryStore: SessionStore, Service {
         _ id: SessionID, if condition: WriteCondition, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
         if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
-        let (outcome, ticket, _) = remove(SessionHandle(id), at: now) { session in
+        let (outcome, ticket, _) = remove(SessionHandle(id), at: now, event: .deleted) { session in
             if session.isFrozen { return session.isReadableFrozen(at: now) ? .rotated : .notFound }
             return condition.allows(session.version) ? nil : .conflict(currentVersion: session.version)
         }
@@ -220,17 +228,18 @@ public final class MemoryStore: SessionStore, Service {
     }
 
     public func remove(
-        handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop
+        handle: SessionHandle, of subject: Subject, because reason: RemovalReason, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome> {
         if let refusal = journal?.writeRefusal() { return eventLoop.makeFailedFuture(refusal) }
-        let (outcome, ticket, _) = remove(handle, at: now) { session in session.subject == subject ? nil : .notFound }
+        let (outcome, ticket, _) = remove(handle, at: now, event: reason.eventKind) { session in session.subject == subject ? nil : .notFound }
         return answer(outcome, after: ticket, on: eventLoop)
     }
 
-    /// Removes the live session under `handle` unless `refusal` gives a reason to keep it.
+    /// Removes the live session under `handle` unless `refusal` gives a reason to keep it, and
+    /// records `event` (nil for none) when it was neither frozen nor pending.
     /// - Returns: the outcome, the journal's ticket and the session when something was removed.
     func remove(
-        _ handle: SessionHandle, at now: Timestamp, refusal: (Session) -> RemoveOutcome?
+        _ handle: SessionHandle, at now: Timestamp, event: SessionEvent.Kind?, refusal: (Session) -> RemoveOutcome?
     ) -> (RemoveOutcome, JournalTicket?, Session?) {
         let index = self.index
         let journal = self.journal
@@ -243,6 +252,7 @@ public final class MemoryStore: SessionStore, Service {
                 index.remove(handle, from: subject)
                 limits.release(handle, from: subject)
             }
+            if let event { record(event, of: session, handle: handle, at: now) }
             return (.removed, journal?.record(.remove(handle)), session)
         }
         guard let original = removed?.rotation?.original else { return (outcome, ticket, removed) }
@@ -274,6 +284,23 @@ public final class MemoryStore: SessionStore, Service {
         eventLoop.makeSucceededVoidFuture()
     }
 
+    // MARK: - Events
+
+    public var recordsEvents: Bool { eventRing != nil }
+
+    public func events(after: EventID?, limit: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EventPage> {
+        guard let eventRing else { return eventLoop.makeFailedFuture(SessionStoreError.eventsOff) }
+        return eventLoop.makeSucceededFuture(eventRing.read(after: after, limit: limit))
+    }
+
+    /// Appends `kind` for `session` (under `handle`) at `time`, unless the session is a frozen
+    /// record or a pending copy, which make no events of their own. Called inside the change's
+    /// critical section.
+    func record(_ kind: SessionEvent.Kind, of session: Session, handle: SessionHandle, at time: Timestamp) {
+        guard let eventRing, !session.isFrozen, !session.isPending else { return }
+        eventRing.append(kind, handle: handle, subject: session.subject, device: session.device, time: time)
+    }
+
     // MARK: - Sweeping
 
     /// Removes every session expired at `now`, with its subject index entry, one shard at a time.
@@ -284,11 +311,12 @@ public final class MemoryStore: SessionStore, Service {
         var removed = 0
         for shard in shards {
             removed += shard.withLockedValue { table in
-                let expired = table.filter { !$0.value.isLive(at: now) }
+                let expired = table.filter { !$0.value.isLive(at: now) }.sorted { $0.value.expiresAt < $1.value.expiresAt }
                 for (handle, session) in expired {
                     table[handle] = nil
                     held.subtract(1, ordering: .relaxed)
                     if let subject = session.subject { index.remove(handle, from: subject) }
+                    record(.expired, of: session, handle: handle, at: session.expiresAt)
                 }
                 return expired.count
             }

@@ -87,7 +87,7 @@ extension SessionService {
         return makeRoom(in: subject, entries, onLimit: onLimit, at: now, on: eventLoop).flatMapError { error in
             guard error is TooManySessions else { return eventLoop.makeFailedFuture(error) }
             // Refused after all: the session stored meanwhile goes again.
-            return store.remove(handle: handle, of: subject, at: now, on: eventLoop).flatMapThrowing { _ in throw error }
+            return store.remove(handle: handle, of: subject, because: .limitEvicted, at: now, on: eventLoop).flatMapThrowing { _ in throw error }
         }.flatMap {
             self.keepRoom(for: session, onLimit: onLimit, attemptsLeft: attemptsLeft - 1, on: eventLoop)
         }
@@ -132,7 +132,7 @@ extension SessionService {
             let victims = stored.sorted { ($0.lastSeen, $0.handle.high, $0.handle.low) < ($1.lastSeen, $1.handle.high, $1.handle.low) }
                 .prefix(max(1, excess))
             let evictions = victims.map { victim in
-                store.remove(handle: victim.handle, of: subject, at: now, on: eventLoop).flatMap { _ in
+                store.remove(handle: victim.handle, of: subject, because: .limitEvicted, at: now, on: eventLoop).flatMap { _ in
                     store.release(victim.handle, from: subject, on: eventLoop)
                 }
             }

@@ -187,7 +187,7 @@ public struct SessionService: Sendable {
             guard passesLeft > 0 else {
                 return eventLoop.makeFailedFuture(SessionStoreError.contended("the subject's sessions kept changing during the revocation"))
             }
-            let removals = targets.map { store.remove(handle: $0.handle, of: subject, at: now, on: eventLoop) }
+            let removals = targets.map { store.remove(handle: $0.handle, of: subject, because: .revoked, at: now, on: eventLoop) }
             return EventLoopFuture.whenAllSucceed(removals, on: eventLoop).flatMap { outcomes in
                 // Frozen records of rotated sids go too, but are not sessions of their own.
                 let removed = removedSoFar + zip(targets, outcomes).filter { $0.1 == .removed && !$0.0.frozen }.count
@@ -204,7 +204,7 @@ public struct SessionService: Sendable {
     public func revoke(_ handle: SessionHandle, of subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
         let store = self.store
         let limited = maxSessionsPerSubject > 0
-        return store.remove(handle: handle, of: subject, at: clock.now(), on: eventLoop).flatMap { outcome in
+        return store.remove(handle: handle, of: subject, because: .revoked, at: clock.now(), on: eventLoop).flatMap { outcome in
             guard limited, outcome == .removed else { return eventLoop.makeSucceededFuture(outcome == .removed) }
             return store.release(handle, from: subject, on: eventLoop).recover { _ in }.map { true }
         }

@@ -57,8 +57,9 @@ public protocol SessionStore: Sendable {
     /// and pending copies too (a revoked user keeps no readable copy), with the frozen record of
     /// a copy's original as `remove(_:if:at:on:)` does.
     /// - Returns: `.removed` or `.notFound` (never `.conflict` or `.rotated`).
+    /// The event it records says `reason`.
     func remove(
-        handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop
+        handle: SessionHandle, of subject: Subject, because reason: RemovalReason, at now: Timestamp, on eventLoop: any EventLoop
     ) -> EventLoopFuture<RemoveOutcome>
 
     /// Freezes the live session with `id` for a rotation, atomically, if it is at `version`: it
@@ -104,6 +105,24 @@ public protocol SessionStore: Sendable {
     /// Drops the entry of `handle` from `subject`'s table (the session is gone or left it).
     func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
 
+    // MARK: Events (`GET /events`)
+    //
+    // A store that records events appends one inside the same atomic step as each change it
+    // tells of (one script on Redis), so an event exists if and only if its change happened:
+    // `created` (an insert that is not a rotation's copy), `rotated` (a freeze), `deleted` (a
+    // removal by sid), `revoked` and `limit_evicted` (a removal by handle, by its reason), and
+    // `expired`, recorded when the expiry is noticed (met by a call, or swept) and timed at the
+    // expiry itself. Frozen records and pending copies make no events of their own.
+
+    /// Whether this store records events (`--event-history` above 0, on a store that can).
+    var recordsEvents: Bool { get }
+
+    /// Up to `limit` recorded events after `after`, oldest first; with `after` nil, none, and
+    /// the newest position as the cursor.
+    /// - Throws (in the future): `SessionStoreError.unavailable` or `.timeout` when the store
+    ///   cannot answer.
+    func events(after: EventID?, limit: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EventPage>
+
     /// Succeeds when the store can serve requests now (for `/readyz`).
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void>
 }
@@ -112,5 +131,10 @@ extension SessionStore {
     /// Adds a new session (not a rotation's copy).
     public func insert(_ session: Session, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         insert(session, replacing: false, on: eventLoop)
+    }
+
+    /// Revokes the session named `handle` of `subject` (a `revoked` event).
+    public func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        remove(handle: handle, of: subject, because: .revoked, at: now, on: eventLoop)
     }
 }

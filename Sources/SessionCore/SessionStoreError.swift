@@ -10,6 +10,7 @@ public struct SessionStoreError: Error, Hashable, Sendable, CustomStringConverti
         case contended
         case full
         case refused
+        case eventsOff
     }
 
     /// Why a store that answered refused a command (`.refused` only), for logs and metrics.
@@ -53,6 +54,9 @@ public struct SessionStoreError: Error, Hashable, Sendable, CustomStringConverti
 
     /// The store holds as many sessions as it may (`--max-sessions` on the embedded store).
     public static func full(_ detail: String) -> SessionStoreError { .init(.full, detail) }
+
+    /// The store records no events (`--event-history 0`, or a store that cannot).
+    public static let eventsOff = SessionStoreError(.eventsOff, "this store records no events")
 
     /// Whether the store is unusable right now (unavailable, timed out, contended, refusing):
     /// worth a retry later.

@@ -28,6 +28,7 @@ public struct Application: Sendable {
     private struct NamespaceHandlers: Sendable {
         let sessions: SessionHandlers
         let subjects: SubjectHandlers
+        let events: EventHandlers
     }
 
     /// - Parameters:
@@ -39,7 +40,7 @@ public struct Application: Sendable {
     package init(
         services: [String: SessionService], keys: APIKeys?, storeName: String, limits: RequestLimits = .init(),
         metrics: SessiondMetrics = SessiondMetrics(), lifecycle: ServerLifecycle = ServerLifecycle(),
-        metricsNeedKey: Bool = true, accessLog: (any AccessLog)? = nil, logger: Logger
+        metricsNeedKey: Bool = true, eventStream: EventStreamSettings = .init(), accessLog: (any AccessLog)? = nil, logger: Logger
     ) {
         self.accessLog = accessLog
         self.limits = limits
@@ -51,7 +52,8 @@ public struct Application: Sendable {
         self.namespaces = services.mapValues { service in
             NamespaceHandlers(
                 sessions: SessionHandlers(service: service, limits: limits, metrics: metrics),
-                subjects: SubjectHandlers(service: service, metrics: metrics)
+                subjects: SubjectHandlers(service: service, metrics: metrics),
+                events: EventHandlers(store: service.store, settings: eventStream, metrics: metrics, logger: logger)
             )
         }
         let readinessStore = services.values.first?.store
@@ -123,6 +125,7 @@ public struct Application: Sendable {
         case let .listSubjectSessions(subject): return subjects.list(subject, request, on: eventLoop)
         case let .revokeSubjectSessions(subject): return subjects.revokeAll(subject, request, on: eventLoop)
         case let .revokeSubjectSession(subject, handle): return subjects.revoke(subject, handle, request, on: eventLoop)
+        case .events: return handlers.events.stream(request, on: eventLoop)
         case .livez, .readyz, .openAPIDocument, .metrics:
             return eventLoop.makeSucceededFuture(Problem(.internalError, detail: "unrouted endpoint").response)
         }

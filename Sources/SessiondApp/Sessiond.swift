@@ -114,7 +114,9 @@ public struct Sessiond: Sendable {
             for namespace in namespaces + unreachable.sorted() {
                 let memory = MemoryStore(
                     policy: configuration.lifetimes,
-                    configuration: .init(sweepInterval: configuration.sweepInterval, maxSessions: configuration.maxSessions),
+                    configuration: .init(
+                        sweepInterval: configuration.sweepInterval, maxSessions: configuration.maxSessions, eventHistory: configuration.eventHistory
+                    ),
                     logger: Logger(label: "sessiond.memory-store"),
                     journal: durable?.journal(for: namespace)
                 )
@@ -138,11 +140,16 @@ public struct Sessiond: Sendable {
                 configuration: configuration.redis, security: security, group: group,
                 observer: RedisClientMetrics(registry: metrics.registry), logger: Logger(label: "sessiond.redis")
             )
+            var redisStores: [RedisStore] = []
             for namespace in namespaces {
                 let prefix = namespace.isEmpty ? configuration.redisPrefix : configuration.redisPrefix + namespace + ":"
-                stores[namespace] = RedisStore(pool: pool, prefix: prefix, policy: configuration.lifetimes)
+                let store = RedisStore(pool: pool, prefix: prefix, policy: configuration.lifetimes, eventHistory: configuration.eventHistory)
+                stores[namespace] = store
+                redisStores.append(store)
             }
             storeServices.append(pool)
+            // After the pool, so that it stops first on shutdown.
+            storeServices.append(RedisExpiryRecorder(stores: redisStores, group: group, logger: Logger(label: "sessiond.events")))
             logger.notice("using Redis", metadata: ["redis": "\(configuration.redis.redactedURL)", "prefix": "\(configuration.redisPrefix)"])
         }
         let services = stores.mapValues { store in
@@ -154,6 +161,7 @@ public struct Sessiond: Sendable {
         let application = Application(
             services: services, keys: keys, storeName: configuration.store.rawValue, limits: configuration.limits,
             metrics: metrics, metricsNeedKey: configuration.metricsNeedKey,
+            eventStream: EventStreamSettings(consumerTimeout: .nanoseconds(Int64(configuration.eventConsumerTimeout / .nanoseconds(1)))),
             // One access line per request at info and below, rendered straight to bytes.
             accessLog: configuration.logLevel <= .info ? LineAccessLog(label: logger.label, format: configuration.logFormat) : nil,
             logger: logger
@@ -165,7 +173,10 @@ public struct Sessiond: Sendable {
                 drainDelay: configuration.drainDelay, shutdownGrace: configuration.shutdownGrace
             ),
             responder: application, lifecycle: application.lifecycle,
-            startupMetadata: ["store": "\(application.storeName)", "api_keys": "\(application.authentication)"],
+            startupMetadata: [
+                "store": "\(application.storeName)", "api_keys": "\(application.authentication)",
+                "event_history": "\(configuration.eventHistory == 0 ? "off" : String(configuration.eventHistory))",
+            ],
             group: group, logger: logger, onBound: onBound
         )
         // Shut down in reverse order: the server drains before the stores stop.

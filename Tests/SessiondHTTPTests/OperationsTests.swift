@@ -23,7 +23,8 @@ struct UnavailableStore: SessionStore {
         fail(eventLoop)
     }
     func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> { fail(eventLoop) }
-    func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+    func remove(
+        handle: SessionHandle, of subject: Subject, because reason: RemovalReason, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
         fail(eventLoop)
     }
     func freeze(
@@ -52,6 +53,8 @@ struct UnavailableStore: SessionStore {
     func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         fail(eventLoop)
     }
+    var recordsEvents: Bool { true }
+    func events(after: EventID?, limit: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EventPage> { fail(eventLoop) }
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { fail(eventLoop) }
 }
 
@@ -148,8 +151,9 @@ struct LaterStore: SessionStore {
     func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> {
         later(base.sessions(of: subject, at: now, on: eventLoop), eventLoop)
     }
-    func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
-        later(base.remove(handle: handle, of: subject, at: now, on: eventLoop), eventLoop)
+    func remove(
+        handle: SessionHandle, of subject: Subject, because reason: RemovalReason, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        later(base.remove(handle: handle, of: subject, because: reason, at: now, on: eventLoop), eventLoop)
     }
     func freeze(
         _ id: SessionID, at version: UInt64, successor: SessionHandle, readableUntil: Timestamp, until: Timestamp, now: Timestamp,
@@ -176,6 +180,10 @@ struct LaterStore: SessionStore {
     }
     func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         later(base.release(handle, from: subject, on: eventLoop), eventLoop)
+    }
+    var recordsEvents: Bool { base.recordsEvents }
+    func events(after: EventID?, limit: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EventPage> {
+        later(base.events(after: after, limit: limit, on: eventLoop), eventLoop)
     }
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { later(base.checkReady(on: eventLoop), eventLoop) }
 }

@@ -55,8 +55,9 @@ final class FaultyStore: SessionStore {
     func sessions(of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<[SessionSummary]> {
         base.sessions(of: subject, at: now, on: eventLoop)
     }
-    func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
-        base.remove(handle: handle, of: subject, at: now, on: eventLoop)
+    func remove(
+        handle: SessionHandle, of subject: Subject, because reason: RemovalReason, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        base.remove(handle: handle, of: subject, because: reason, at: now, on: eventLoop)
     }
     func freeze(
         _ id: SessionID, at version: UInt64, successor: SessionHandle, readableUntil: Timestamp, until: Timestamp, now: Timestamp,
@@ -86,5 +87,11 @@ final class FaultyStore: SessionStore {
     func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         base.release(handle, from: subject, on: eventLoop)
     }
+    var recordsEvents: Bool { base.recordsEvents }
+
+    func events(after: EventID?, limit: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EventPage> {
+        base.events(after: after, limit: limit, on: eventLoop)
+    }
+
     func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { base.checkReady(on: eventLoop) }
 }

@@ -41,6 +41,9 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
         case responding
         /// A closing answer was written: input is dropped until the connection closes.
         case closing
+        /// A streamed body is being written (`Response.stream`): input is dropped, and the
+        /// connection closes when the stream ends.
+        case streaming(ResponseStreamWriter)
     }
 
     private let responder: Responder
@@ -82,7 +85,10 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
-        if case .closing = state { return }
+        switch state {
+        case .closing, .streaming: return
+        case .idle, .receiving, .responding: break
+        }
         if buffer.readableBytes == 0 {
             buffer = incoming
         } else {
@@ -106,7 +112,9 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
 
     package func channelWritabilityChanged(context: ChannelHandlerContext) {
         // The client read some answers: go on with requests it pipelined, then read again.
-        if context.channel.isWritable { process(context: context) }
+        if context.channel.isWritable {
+            if case let .streaming(writer) = state { writer.becameWritable() } else { process(context: context) }
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -118,6 +126,7 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
         case .idle, .receiving: return context.channel.isWritable
         case .responding: return context.channel.isWritable && buffer.readableBytes < Self.maxPipelinedBytes
         case .closing: return true  // lingering after a 413: read and drop
+        case .streaming: return true  // to notice the client leave; what it sends is dropped
         }
     }
 
@@ -132,7 +141,7 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
         processing = true
         parsing: while context.channel.isWritable {
             switch state {
-            case .responding, .closing:
+            case .responding, .closing, .streaming:
                 break parsing
             case .idle, .receiving:
                 if requestStarted == nil, buffer.readableBytes > 0 { requestStarted = context.eventLoop.now }
@@ -238,12 +247,16 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
     private func write(
         _ response: Response, for incoming: Incoming, tag: Responder.Tag, started: NIODeadline, closing: Bool, context: ChannelHandlerContext
     ) {
-        let closing = closing || quiescing
+        if let stream = response.stream, incoming.head.method != .HEAD {
+            return startStream(stream, response, for: incoming, tag: tag, started: started, context: context)
+        }
+        let closing = closing || quiescing || response.stream != nil
         let keepAlive10 = !closing && incoming.head.version.minor == 0
         var out = context.channel.allocator.buffer(capacity: 256 + response.body.readableBytes)
         ResponseSerializer.serialize(
             response, requestID: incoming.requestID, date: date.now(),
-            connection: closing ? "close" : (keepAlive10 ? "keep-alive" : nil), omitBody: incoming.head.method == .HEAD, into: &out
+            connection: closing ? "close" : (keepAlive10 ? "keep-alive" : nil), omitBody: incoming.head.method == .HEAD,
+            streamed: response.stream == nil ? nil : (incoming.head.version.minor >= 1 ? .chunked : .untilClose), into: &out
         )
         if closing {
             writeClosing(out, lingering: response.status == .payloadTooLarge, context: context)
@@ -256,6 +269,64 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
         responder.answered(
             response, tag: tag, method: incoming.head.method, requestID: incoming.requestID, duration: context.eventLoop.now - started
         )
+    }
+
+    /// Writes the head of a streamed answer and hands the connection to `stream` until it
+    /// ends; the access line and metrics come when it does, with its whole duration.
+    private func startStream(
+        _ stream: any ResponseStream, _ response: Response, for incoming: Incoming, tag: Responder.Tag, started: NIODeadline,
+        context: ChannelHandlerContext
+    ) {
+        let chunked = incoming.head.version.minor >= 1
+        var out = context.channel.allocator.buffer(capacity: 256)
+        ResponseSerializer.serialize(
+            response, requestID: incoming.requestID, date: date.now(), connection: "close", omitBody: false,
+            streamed: chunked ? .chunked : .untilClose, into: &out
+        )
+        deadline?.cancel()
+        deadline = nil
+        buffer = ByteBuffer()
+        needsFlush = false
+        var buffered = 0
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let sink = ResponseStreamWriter.Sink(
+            write: { bytes in
+                let (handler, context) = loopBound.value
+                let count = bytes.readableBytes
+                buffered += count
+                context.writeAndFlush(handler.wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in buffered -= count }
+            },
+            isWritable: { loopBound.value.1.channel.isWritable },
+            bufferedBytes: { buffered },
+            close: { gracefully in
+                let (handler, context) = loopBound.value
+                handler.endStream(context: context)
+                if gracefully {
+                    context.writeAndFlush(handler.wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                } else {
+                    context.close(promise: nil)
+                }
+            }
+        )
+        let writer = ResponseStreamWriter(eventLoop: context.eventLoop, chunked: chunked, sink: sink)
+        state = .streaming(writer)
+        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        let responder = self.responder
+        let method = incoming.head.method
+        let requestID = incoming.requestID
+        let eventLoop = context.eventLoop
+        writer.onClose {
+            responder.answered(response, tag: tag, method: method, requestID: requestID, duration: eventLoop.now - started)
+        }
+        stream.start(writer)
+    }
+
+    /// The streamed answer is over (finished, cut, or the client left): input is dropped until
+    /// the connection closes.
+    private func endStream(context: ChannelHandlerContext) {
+        guard case let .streaming(writer) = state else { return }
+        state = .closing
+        writer.closed()
     }
 
     /// Writes `bytes` as the connection's last answer, then closes. After a 413 (`lingering`)
@@ -302,7 +373,7 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
             write(response, for: incoming, tag: tag, started: requestStarted ?? context.eventLoop.now, closing: true, context: context)
         case .idle:
             answerWithoutHead(responder.refusal(.timeout(seconds: seconds, headArrived: false)), context: context)
-        case .responding, .closing:
+        case .responding, .closing, .streaming:
             return
         }
     }
@@ -324,7 +395,7 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
         guard deadline == nil, let started = requestStarted else { return }
         switch state {
         case .idle, .receiving: break
-        case .responding, .closing: return
+        case .responding, .closing, .streaming: return
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         deadline = context.eventLoop.scheduleTask(deadline: started + requestTimeout) {
@@ -345,13 +416,15 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
             case .idle, .receiving:
                 logger.debug("closing idle connection")
                 context.close(promise: nil)
-            case .responding, .closing:
+            case .responding, .closing, .streaming:
                 break
             }
             return
         }
         if event is ChannelShouldQuiesceEvent {
             quiescing = true
+            // A stream ends properly: its client reconnects elsewhere (or later) and resumes.
+            if case let .streaming(writer) = state { writer.finish() }
             if case .idle = state, buffer.readableBytes == 0, parser.isBetweenRequests {
                 context.close(promise: nil)
             }
@@ -363,6 +436,7 @@ package final class HTTPConnectionHandler<Responder: HTTPResponder>: ChannelDupl
     package func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
         deadline = nil
+        endStream(context: context)
         context.fireChannelInactive()
     }
 

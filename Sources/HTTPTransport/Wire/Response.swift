@@ -10,12 +10,18 @@ public struct Response: Sendable {
     public var body: ByteBuffer
     /// The slug of the problem type when this is a problem response (for metrics), else nil.
     public var problemSlug: String?
+    /// A body written over time instead of `body` (see `ResponseStream`), or nil.
+    public var stream: (any ResponseStream)?
 
-    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer(), problemSlug: String? = nil) {
+    public init(
+        status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer(), problemSlug: String? = nil,
+        stream: (any ResponseStream)? = nil
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
         self.problemSlug = problemSlug
+        self.stream = stream
     }
 
     /// A JSON response (`application/json; charset=utf-8`), never cached by intermediaries.

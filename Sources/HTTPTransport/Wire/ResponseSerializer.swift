@@ -10,9 +10,12 @@ enum ResponseSerializer {
     /// request), the body.
     ///
     /// - Parameter connection: the `Connection` header's value, or nil for none.
+    /// - Parameter streamed: the body follows later (`Response.stream`): `.chunked` writes
+    ///   `Transfer-Encoding: chunked`, `.untilClose` no length at all; nil writes
+    ///   `Content-Length` and the body.
     static func serialize(
         _ response: Response, requestID: String, date: String, connection: StaticString?, omitBody: Bool,
-        into buffer: inout ByteBuffer
+        streamed: StreamFraming? = nil, into buffer: inout ByteBuffer
     ) {
         buffer.writeStaticString("HTTP/1.1 ")
         writeStatus(response.status, into: &buffer)
@@ -24,8 +27,15 @@ enum ResponseSerializer {
         }
         buffer.writeStaticString("X-Request-Id: ")
         buffer.writeString(requestID)
-        buffer.writeStaticString("\r\nContent-Length: ")
-        buffer.writeString(String(response.body.readableBytes))
+        switch streamed {
+        case nil:
+            buffer.writeStaticString("\r\nContent-Length: ")
+            buffer.writeString(String(response.body.readableBytes))
+        case .chunked:
+            buffer.writeStaticString("\r\nTransfer-Encoding: chunked")
+        case .untilClose:
+            break
+        }
         buffer.writeStaticString("\r\nDate: ")
         buffer.writeString(date)
         if let connection {
@@ -33,9 +43,17 @@ enum ResponseSerializer {
             buffer.writeStaticString(connection)
         }
         buffer.writeStaticString("\r\n\r\n")
-        if !omitBody {
+        if !omitBody, streamed == nil {
             buffer.writeImmutableBuffer(response.body)
         }
+    }
+
+    /// How a streamed body is delimited.
+    enum StreamFraming {
+        /// HTTP/1.1: chunks, ended by the last chunk.
+        case chunked
+        /// HTTP/1.0: the body ends when the connection closes.
+        case untilClose
     }
 
     /// `100 Continue`, the interim answer a client that sent `Expect: 100-continue` waits for.

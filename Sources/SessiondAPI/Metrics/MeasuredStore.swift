@@ -50,8 +50,9 @@ package struct MeasuredStore: SessionStore {
         measure(.list) { base.sessions(of: subject, at: now, on: eventLoop) }
     }
 
-    package func remove(handle: SessionHandle, of subject: Subject, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
-        measure(.removeByHandle) { base.remove(handle: handle, of: subject, at: now, on: eventLoop) }
+    package func remove(
+        handle: SessionHandle, of subject: Subject, because reason: RemovalReason, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<RemoveOutcome> {
+        measure(.removeByHandle) { base.remove(handle: handle, of: subject, because: reason, at: now, on: eventLoop) }
     }
 
     package func freeze(
@@ -86,6 +87,12 @@ package struct MeasuredStore: SessionStore {
 
     package func release(_ handle: SessionHandle, from subject: Subject, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         measure(.limitRelease) { base.release(handle, from: subject, on: eventLoop) }
+    }
+
+    package var recordsEvents: Bool { base.recordsEvents }
+
+    package func events(after: EventID?, limit: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EventPage> {
+        measure(.events) { base.events(after: after, limit: limit, on: eventLoop) }
     }
 
     package func checkReady(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {

@@ -18,12 +18,18 @@ public final class SessiondMetrics: Sendable {
     public let sessionsRotated: Counter
     public let conflicts: Counter
     public let storeUp: Gauge
+    /// Event stream consumers connected now (`GET /events`).
+    public let eventConsumers: Gauge
+    /// Events written to consumers.
+    public let eventsSent: Counter
+    /// Consumers cut off because they did not keep up.
+    public let eventConsumersCut: Counter
     private let storeRefusals: [SessionStoreError.Refusal: Counter]
 
     /// The store calls that are timed.
     public enum StoreOperation: String, Sendable, CaseIterable {
         case insert, load, update, remove, list, removeByHandle = "remove_by_handle", ready
-        case freeze, withdraw, rotationState = "rotation_state"
+        case freeze, withdraw, rotationState = "rotation_state", events
         case limitAdmit = "limit_admit", limitSeen = "limit_seen", limitRelease = "limit_release"
     }
 
@@ -84,6 +90,17 @@ public final class SessiondMetrics: Sendable {
             helpText: "1 when the last call to the session store was answered, 0 when it failed."
         ))
         storeUp.set(to: 1.0)
+        eventConsumers = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "sessiond", subsystem: "events", metricName: "consumers", unitName: "",
+            helpText: "Clients connected to GET /events now."
+        ))
+        eventsSent = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "sessiond", subsystem: "events", metricName: "sent", unitName: "total", helpText: "Lifecycle events written to GET /events clients."
+        ))
+        eventConsumersCut = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "sessiond", subsystem: "events", metricName: "consumers_cut", unitName: "total",
+            helpText: "GET /events clients cut off because they did not read what was sent within --event-consumer-timeout."
+        ))
         let refusalName = MetricNameDescriptor(
             namespace: "sessiond", subsystem: "store", metricName: "refusals", unitName: "total",
             helpText: "Commands the session store answered with a refusal: oom (Redis out of memory), readonly (a replica), noperm (ACL), other."

@@ -49,6 +49,8 @@ public struct ProblemType: Sendable, Hashable {
     public static let requestTimeout = ProblemType(slug: "request-timeout", status: .requestTimeout, title: "Request not received in time")
     public static let shuttingDown = ProblemType(slug: "shutting-down", status: .serviceUnavailable, title: "sessiond is shutting down")
     public static let storeUnavailable = ProblemType(slug: "store-unavailable", status: .serviceUnavailable, title: "Session store unavailable")
+    public static let malformedEventID = ProblemType(slug: "malformed-event-id", status: .badRequest, title: "Malformed event ID")
+    public static let eventsOff = ProblemType(slug: "events-off", status: .notImplemented, title: "Lifecycle events are off")
     public static let internalError = ProblemType(slug: "internal-error", status: .internalServerError, title: "Internal error")
 
     /// Every problem type, for the metrics (one series each) and the tests.
@@ -57,5 +59,6 @@ public struct ProblemType: Sendable, Hashable {
         invalidUTF8, duplicateKey, tooDeep, invalidBody, unsupportedValue, bodyTooLarge, unsupportedMediaType, sessionNotFound,
         notFound, methodNotAllowed, preconditionFailed, sessionExists, rotated, tooManySessions, invalidIfNoneMatch, lifetimeTooLong, invalidIfMatch, invalidQuery, malformedSubject, malformedHandle,
         dataTooLarge, deviceTooLarge, unauthorized, storeFull, requestTimeout, shuttingDown, storeUnavailable, internalError,
+        malformedEventID, eventsOff,
     ]
 }

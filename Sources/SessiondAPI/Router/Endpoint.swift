@@ -12,6 +12,7 @@ public enum Endpoint: Sendable, Hashable {
     case listSubjectSessions(Subject)
     case revokeSubjectSessions(Subject)
     case revokeSubjectSession(Subject, SessionHandle)
+    case events
     case livez
     case readyz
     case openAPIDocument

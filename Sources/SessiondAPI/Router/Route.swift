@@ -11,6 +11,7 @@ public enum Route: String, Sendable, CaseIterable {
     case readyz = "/readyz"
     case metrics = "/metrics"
     case openAPIDocument = "/openapi.yaml"
+    case events = "/events"
     /// No route matched, or no request head was read.
     case unmatched = "-"
 }

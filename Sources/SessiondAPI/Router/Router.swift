@@ -30,6 +30,8 @@ public enum Router {
             return (.readyz, method == .GET ? .success(.readyz) : .failure(notAllowed(method, ["GET", "HEAD"])))
         case (.metrics, nil, nil, nil):
             return (.metrics, method == .GET ? .success(.metrics) : .failure(notAllowed(method, ["GET", "HEAD"])))
+        case (.events, nil, nil, nil):
+            return (.events, method == .GET ? .success(.events) : .failure(notAllowed(method, ["GET", "HEAD"])))
         case (.openAPIDocument, nil, nil, nil):
             return (.openAPIDocument, method == .GET ? .success(.openAPIDocument) : .failure(notAllowed(method, ["GET", "HEAD"])))
         case let (.sessions, sid?, nil, nil):
@@ -86,7 +88,7 @@ public enum Router {
     /// The fixed words of the API's paths, compared by bytes (a Substring compared with a String
     /// compares Unicode canonical equivalence, which the hot path need not pay for).
     private enum Word: Equatable {
-        case sessions, subjects, livez, readyz, metrics, openAPIDocument, touch, rotate, other
+        case sessions, subjects, livez, readyz, metrics, openAPIDocument, touch, rotate, events, other
 
         init(_ segment: Substring) {
             let bytes = segment.utf8
@@ -95,7 +97,7 @@ public enum Router {
             }
             switch bytes.count {
             case 5: self = `is`("livez") ? .livez : (`is`("touch") ? .touch : .other)
-            case 6: self = `is`("readyz") ? .readyz : (`is`("rotate") ? .rotate : .other)
+            case 6: self = `is`("readyz") ? .readyz : (`is`("rotate") ? .rotate : (`is`("events") ? .events : .other))
             case 7: self = `is`("metrics") ? .metrics : .other
             case 8: self = `is`("sessions") ? .sessions : (`is`("subjects") ? .subjects : .other)
             case 12: self = `is`("openapi.yaml") ? .openAPIDocument : .other
@@ -111,7 +113,7 @@ public enum Router {
 
     private static let notFound = Problem(
         .notFound,
-        detail: "no resource at this path; the API serves /sessions, /sessions/{sid}, /sessions/{sid}/touch, /sessions/{sid}/rotate, /subjects/{subject}/sessions, /livez, /readyz, /metrics and /openapi.yaml"
+        detail: "no resource at this path; the API serves /sessions, /sessions/{sid}, /sessions/{sid}/touch, /sessions/{sid}/rotate, /subjects/{subject}/sessions, /events, /livez, /readyz, /metrics and /openapi.yaml"
     )
     private static let malformedSID = Problem(.malformedSID, detail: "a session id is a lowercase canonical UUID such as 1b4e28ba-2fa1-41d2-883f-0016d3cca427")
     private static let malformedSubject = Problem(.malformedSubject, detail: "a subject is 1 to 256 bytes of UTF-8, percent-encoded in the path")

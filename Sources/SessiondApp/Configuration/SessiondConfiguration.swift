@@ -47,6 +47,10 @@ public struct SessiondConfiguration: Sendable {
     public var shutdownGrace: Duration
     /// The most live sessions per subject (`--max-sessions-per-subject`), 0 for no limit.
     public var maxSessionsPerSubject: Int = 0
+    /// How many events each namespace keeps (`--event-history`), 0 for none.
+    public var eventHistory: Int = 10_000
+    /// How long a `GET /events` client may leave what was sent unread (`--event-consumer-timeout`).
+    public var eventConsumerTimeout: Duration = .seconds(10)
 
     /// Resolves each `Setting`: the flag's value when given, else the environment variable,
     /// else the default.
@@ -175,6 +179,24 @@ public struct SessiondConfiguration: Sendable {
             drainDelay: .milliseconds(drainDelay), shutdownGrace: .milliseconds(shutdownGrace)
         )
         configuration.maxSessionsPerSubject = maxPerSubject
+        let history = try reader.value(.eventHistory, expected: "a whole number from 0 (no events) to 10000000") {
+            Int($0).flatMap { (0...10_000_000).contains($0) ? $0 : nil }
+        }
+        if clusterNodes != nil, history > 0 {
+            // A namespace's stream lives in one slot, its sessions in all of them, and each
+            // script may touch its own slot only: events are off on a cluster.
+            guard reader.raw(.eventHistory)?.1 == "the default" else {
+                throw ConfigurationError(
+                    setting: .eventHistory, value: String(history), source: "--redis-cluster given with it",
+                    expected: "0: lifecycle events are not available on Redis Cluster (an event is written in the same script as its change, and a namespace's stream cannot share a slot with all its sessions)"
+                )
+            }
+            configuration.eventHistory = 0
+        } else {
+            configuration.eventHistory = history
+        }
+        let consumerTimeout = try reader.value(.eventConsumerTimeout, expected: duration, DurationText.milliseconds)
+        configuration.eventConsumerTimeout = .milliseconds(consumerTimeout)
         return configuration
     }
 

@@ -34,6 +34,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case metricsAuth = "metrics-auth"
     case maxSessions = "max-sessions"
     case maxSessionsPerSubject = "max-sessions-per-subject"
+    case eventHistory = "event-history"
+    case eventConsumerTimeout = "event-consumer-timeout"
     case dataDir = "data-dir"
     case fsync
     case maxConnections = "max-connections"
@@ -86,6 +88,8 @@ public enum Setting: String, CaseIterable, Sendable {
         case .metricsAuth: return "key"
         case .maxSessions: return nil
         case .maxSessionsPerSubject: return "0"
+        case .eventHistory: return "10000"
+        case .eventConsumerTimeout: return "10s"
         case .dataDir: return nil
         case .fsync: return "everysec"
         case .maxConnections: return "10000"
@@ -131,6 +135,8 @@ public enum Setting: String, CaseIterable, Sendable {
         case .metricsAuth: return "key: /metrics needs an API key like the session calls (when there are keys); none: /metrics is open."
         case .maxSessions: return "With --store memory: most sessions per namespace; a create beyond it gets 507 (off by default)."
         case .maxSessionsPerSubject: return "Most live sessions one subject may have (0: no limit); a create beyond it revokes the least recently seen, or with ?on_limit=refuse gets 409."
+        case .eventHistory: return "How many lifecycle events each namespace keeps for GET /events to resume from (0: no events); in memory on the embedded store, a Redis Stream on Redis; off on Redis Cluster."
+        case .eventConsumerTimeout: return "A GET /events client that leaves what was sent unread for this long is cut off (it may resume with Last-Event-ID)."
         case .dataDir: return "With --store memory: a directory that makes the store durable (an append-only log with snapshots, kept across restarts); made when absent, used by one sessiond at a time."
         case .fsync: return "With --data-dir: always (a write is answered once fsynced; writes arriving together share one fsync), everysec (fsync once a second: a power failure loses at most about the last second, a crash nothing) or no (the kernel decides)."
         case .maxConnections: return "Most open client connections; more are closed at once."
