@@ -61,6 +61,8 @@ struct SessiondCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.metricsAuth.help)) var metricsAuth: String?
     @Option(help: ArgumentHelp(Setting.maxSessions.help)) var maxSessions: String?
     @Option(help: ArgumentHelp(Setting.maxSessionsPerSubject.help)) var maxSessionsPerSubject: String?
+    @Option(help: ArgumentHelp(Setting.eventHistory.help)) var eventHistory: String?
+    @Option(help: ArgumentHelp(Setting.eventConsumerTimeout.help)) var eventConsumerTimeout: String?
     @Option(help: ArgumentHelp(Setting.dataDir.help)) var dataDir: String?
     @Option(help: ArgumentHelp(Setting.fsync.help)) var fsync: String?
     @Option(help: ArgumentHelp(Setting.maxConnections.help)) var maxConnections: String?
@@ -83,7 +85,7 @@ struct SessiondCommand: AsyncParsableCommand {
             (.maxBodyBytes, maxBodyBytes), (.maxDataDepth, maxDataDepth), (.idleTimeout, idleTimeout),
             (.sweepInterval, sweepInterval), (.threads, threads), (.logLevel, logLevel), (.logFormat, logFormat),
             (.apiKeysFile, apiKeysFile), (.allowUnauthenticated, allowUnauthenticated), (.metricsAuth, metricsAuth),
-            (.maxSessions, maxSessions), (.maxSessionsPerSubject, maxSessionsPerSubject), (.dataDir, dataDir), (.fsync, fsync), (.maxConnections, maxConnections), (.requestTimeout, requestTimeout),
+            (.maxSessions, maxSessions), (.maxSessionsPerSubject, maxSessionsPerSubject), (.eventHistory, eventHistory), (.eventConsumerTimeout, eventConsumerTimeout), (.dataDir, dataDir), (.fsync, fsync), (.maxConnections, maxConnections), (.requestTimeout, requestTimeout),
             (.drainDelay, drainDelay), (.shutdownGrace, shutdownGrace),
         ]
         return Dictionary(uniqueKeysWithValues: given.compactMap { setting, value in value.map { (setting, $0) } })

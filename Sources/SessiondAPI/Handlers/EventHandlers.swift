@@ -62,7 +62,7 @@ struct EventHandlers: Sendable {
             headers.add(name: "Cache-Control", value: "no-store")
             // Tells nginx not to buffer the stream.
             headers.add(name: "X-Accel-Buffering", value: "no")
-            let stream = EventStream(first: first, store: store, settings: settings, metrics: metrics, logger: logger)
+            let stream = EventStream(asked: after, first: first, store: store, settings: settings, metrics: metrics, logger: logger)
             return Response(status: .ok, headers: headers, stream: stream)
         }
     }

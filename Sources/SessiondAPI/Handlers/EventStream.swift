@@ -9,13 +9,18 @@ import SessionCore
 /// sent, so a slow consumer costs no memory beyond the connection's buffer; one that stays
 /// behind for `consumerTimeout` is cut off (and may resume with `Last-Event-ID`).
 final class EventStream: ResponseStream, Sendable {
+    private let asked: EventID?
     private let first: EventPage
     private let store: any SessionStore
     private let settings: EventStreamSettings
     private let metrics: SessiondMetrics
     private let logger: Logger
 
-    init(first: EventPage, store: any SessionStore, settings: EventStreamSettings, metrics: SessiondMetrics, logger: Logger) {
+    /// - Parameters:
+    ///   - asked: the position the consumer asked for (nil: from now).
+    ///   - first: the store's first page after it.
+    init(asked: EventID?, first: EventPage, store: any SessionStore, settings: EventStreamSettings, metrics: SessiondMetrics, logger: Logger) {
+        self.asked = asked
         self.first = first
         self.store = store
         self.settings = settings
@@ -25,7 +30,7 @@ final class EventStream: ResponseStream, Sendable {
 
     func start(_ writer: ResponseStreamWriter) {
         let pump = EventPump(writer: writer, store: store, settings: settings, metrics: metrics, logger: logger)
-        pump.begin(with: first)
+        pump.begin(after: asked, with: first)
     }
 }
 
@@ -52,7 +57,7 @@ private final class EventPump {
         self.lastWrite = writer.eventLoop.now
     }
 
-    func begin(with page: EventPage) {
+    func begin(after asked: EventID?, with page: EventPage) {
         metrics.eventConsumers.increment()
         writer.onClose { [self] in
             next?.cancel()
@@ -65,7 +70,7 @@ private final class EventPump {
         }
         // How long an EventSource waits before it reconnects.
         var head = ByteBuffer(staticString: "retry: 1000\n\n")
-        if page.missed { head.writeBytes(EventFormat.missed(after: page.cursor)) }
+        if page.missed, let asked { head.writeBytes(EventFormat.missed(after: asked)) }
         writer.write(head)
         deliver(page)
     }
