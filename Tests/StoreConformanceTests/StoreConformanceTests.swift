@@ -26,11 +26,13 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
     func make(policy: LifetimePolicy, clock: ManualClock) -> any SessionStore {
         switch self {
         case .memory:
-            return MemoryStore(policy: policy, clock: clock)
+            return MemoryStore(policy: policy, clock: clock, configuration: .init(eventHistory: Self.eventHistory))
         case .durable:
             do {
                 let storage = try DurableStorage(path: temporaryDirectory(), policy: .always, clock: clock)
-                let store = MemoryStore(policy: policy, clock: clock, journal: storage.journal(for: ""))
+                let store = MemoryStore(
+                    policy: policy, clock: clock, configuration: .init(eventHistory: Self.eventHistory), journal: storage.journal(for: "")
+                )
                 storage.attach(store, namespace: "")
                 return store
             } catch {
@@ -42,7 +44,7 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
             configuration.commandTimeout = .seconds(5)
             return RedisStore(
                 configuration: configuration, prefix: "conformance:\(SessionID.random()):", policy: policy,
-                group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.redis")
+                eventHistory: Self.eventHistory, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.redis")
             )
         case .redisCluster:
             var configuration = RedisConfiguration()
@@ -60,13 +62,17 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
                 let security = try RedisTLS(.init(caFile: certificates.caFile))
                 return RedisStore(
                     configuration: configuration, security: security, prefix: "conformance:\(SessionID.random()):", policy: policy,
-                    group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.redis-tls")
+                    eventHistory: Self.eventHistory, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.redis-tls")
                 )
             } catch {
                 fatalError("cannot set up TLS for the conformance tests: \(error)")
             }
         }
     }
+
+    /// Every store records events (as sessiond does by default), except on a cluster, where it
+    /// cannot: so the whole suite runs the scripts with their event half.
+    static let eventHistory = 1000
 
     /// One TLS redis-server (and its certificates) for every test of this process.
     private static let sharedTLS: (RedisTestServer, TestCertificates) = {
