@@ -164,7 +164,7 @@ struct RedisFailureTests {
         let server = try RedisTestServer()
         let store = try makeStore(server, timeout: .milliseconds(200))
         let loop = group.next()
-        try await store.checkReady(on: loop).get()
+        #expect(await waitUntilReady(store, on: loop))
         let (admin, sleeping) = try await blockRedis(server, seconds: "1")
         let started = ContinuousClock.now
         do {
@@ -176,6 +176,8 @@ struct RedisFailureTests {
         let waited = ContinuousClock.now - started
         #expect(waited < .milliseconds(700), "failed after \(waited)")
         _ = try await sleeping.get()
+        // The timed-out connection was dropped: the pool reconnects after its backoff.
+        #expect(await waitUntilReady(store, on: loop))
         let session = newSession()
         try await store.insert(session, on: loop).get()
         #expect(try await store.load(session.id, at: clock.now(), on: loop).get() == session)
