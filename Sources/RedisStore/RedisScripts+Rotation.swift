@@ -17,8 +17,12 @@ extension RedisScripts {
         if s[3] then return {7, s[3]} end
         if s[4] then return {6} end
         if tonumber(s[1]) ~= tonumber(ARGV[2]) then return {2, tonumber(s[1])} end
-        redis.call('HSET', KEYS[1], 'rotated', ARGV[3], 'grace', ARGV[4], 'expires', ARGV[5])
-        if tonumber(ARGV[4]) <= now then redis.call('HDEL', KEYS[1], 'data') end
+        -- No window: readable until the epoch, so that a write whose clock read a little
+        -- earlier than the rotation's is told 404, not 409 rotated.
+        local grace = ARGV[4]
+        if tonumber(grace) <= now then grace = '0' end
+        redis.call('HSET', KEYS[1], 'rotated', ARGV[3], 'grace', grace, 'expires', ARGV[5])
+        if grace == '0' then redis.call('HDEL', KEYS[1], 'data') end
         redis.call('PEXPIREAT', KEYS[1], ARGV[5])
         if EV then
             emit('rotated', ARGV[3], EVH, s[5] or '', s[6] or '', ARGV[1])

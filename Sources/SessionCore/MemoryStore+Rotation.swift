@@ -16,9 +16,12 @@ extension MemoryStore {
             case .rotatedFrom, nil: break
             }
             guard session.version == version else { return (.conflict(currentVersion: session.version), nil) }
-            session.rotation = .rotatedTo(successor, readableUntil: readableUntil)
+            // No window: readable until the epoch, so that a write whose clock read a little
+            // earlier than the rotation's is told `.notFound`, not `.rotated`.
+            let window = readableUntil > now
+            session.rotation = .rotatedTo(successor, readableUntil: window ? readableUntil : Timestamp(millisecondsSinceEpoch: 0))
             session.expiresAt = until
-            if readableUntil <= now { session.data = Array("{}".utf8) }
+            if !window { session.data = Array("{}".utf8) }
             table[handle] = session
             eventRing?.append(.rotated, handle: successor, from: handle, subject: session.subject, device: session.device, time: now)
             return (.frozen, journal?.record(.put(handle, session)))

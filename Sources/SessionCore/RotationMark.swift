@@ -6,7 +6,7 @@
 /// marks let anyone who finds one record tell whether the rotation completed.
 public enum RotationMark: Sendable, Hashable {
     /// What remains of a rotated session: its state as it was at the rotation, frozen. It is
-    /// read-only until `readableUntil` (the grace window; never, for a window of 0) and, after
+    /// read-only until `readableUntil` (the grace window; the epoch for a window of 0, so that no clock reads it as open) and, after
     /// that, a data-less marker until the record expires. `successor` is the copy's handle
     /// (never its sid).
     case rotatedTo(SessionHandle, readableUntil: Timestamp)

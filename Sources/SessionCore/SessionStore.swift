@@ -64,7 +64,7 @@ public protocol SessionStore: Sendable {
 
     /// Freezes the live session with `id` for a rotation, atomically, if it is at `version`: it
     /// keeps its state (its data only when `readableUntil` is after `now`), is marked
-    /// `rotatedTo(successor, readableUntil:)`, and expires at `until` (at or after `readableUntil`).
+    /// `rotatedTo(successor, readableUntil:)` (the epoch for no window), and expires at `until` (at or after `readableUntil`).
     /// - Returns: `.frozen`, `.notFound`, `.conflict`, `.alreadyRotated` (to whichever
     ///   successor) or `.pending`; only `.frozen` changed anything.
     func freeze(

@@ -53,6 +53,7 @@ def launch(tmp_path):
         wait_port(port)
         start.log = log
         start.pid = proc.pid
+        start.proc = proc
         return port
 
     yield start
@@ -352,3 +353,43 @@ def rss(launch):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def test_http_framing_head_http10_and_a_clean_end_on_sigterm(launch):
+    port = launch("memory")
+    # HEAD: the head only, and the connection closes.
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(b"HEAD /events HTTP/1.1\r\nHost: t\r\n\r\n")
+        s.settimeout(5)
+        head = read_all(s)
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and head.endswith(b"\r\n\r\n")
+    assert b"Content-Type: text/event-stream" in head and b"Connection: close" in head
+    # HTTP/1.0: no chunks, the body ends with the connection.
+    s10 = socket.create_connection(("127.0.0.1", port))
+    s10.sendall(b"GET /events HTTP/1.0\r\n\r\n")
+    s11 = socket.create_connection(("127.0.0.1", port))
+    s11.sendall(b"GET /events HTTP/1.1\r\nHost: t\r\n\r\n")
+    time.sleep(0.3)
+    session = create(port)
+    time.sleep(0.5)
+    # SIGTERM: both streams end properly (the last chunk on 1.1) and sessiond exits 0.
+    os.kill(launch.pid, 15)
+    s10.settimeout(10)
+    s11.settimeout(10)
+    body10, body11 = read_all(s10), read_all(s11)
+    s10.close()
+    s11.close()
+    assert b"Transfer-Encoding" not in body10 and b"Content-Length" not in body10.split(b"\r\n\r\n")[0]
+    assert session["handle"].encode() in body10
+    assert b"Transfer-Encoding: chunked" in body11 and body11.endswith(b"\r\n0\r\n\r\n")
+    assert session["handle"].encode() in body11
+    assert launch.proc.wait(timeout=10) == 0
+
+
+def read_all(sock):
+    received = b""
+    while True:
+        piece = sock.recv(65536)
+        if not piece:
+            return received
+        received += piece
