@@ -46,6 +46,7 @@ def launch(tmp_path):
             command += ["--store", "redis", "--redis-url", f"redis://127.0.0.1:{redis_port}/0", "--redis-timeout", "5s"]
         elif store == "durable":
             command += ["--data-dir", str(tmp_path / "data")]
+        # store "--": the arguments say everything.
         log = open(tmp_path / f"sessiond-{len(logs)}.log", "w+")
         logs.append(log)
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -393,3 +394,33 @@ def read_all(sock):
         if not piece:
             return received
         received += piece
+
+
+def test_the_readme_acl_user_can_record_and_read_every_event(launch, tmp_path):
+    """sessiond logs in as the README's ACL user for one Redis (not a cluster) and everything
+    that makes or reads events works: no NOPERM hides in a script's event half."""
+    readme = os.path.join(os.path.dirname(__file__), "../../README.md")
+    with open(readme) as text:
+        lines = [line.strip() for line in text if line.strip().startswith("ACL SETUSER sessiond") and "+asking" not in line]
+    assert len(lines) == 1, "the README should show one ACL SETUSER line for one Redis"
+    port = launch("redis", "--max-sessions-per-subject", "1")
+    redis_port = launch.redis_port
+    acl = lines[0].replace(">PASSWORD", ">acl-test-password").split()[1:]
+    assert subprocess.run([REDIS_CLI, "-p", str(redis_port), "ACL", *acl], capture_output=True, text=True).stdout.strip() == "OK"
+    launch.proc.kill()
+    port = launch("--", "--store", "redis", "--redis-url", f"redis://sessiond:acl-test-password@127.0.0.1:{redis_port}/0",
+                  "--max-sessions-per-subject", "1", "--log-level", "warning")
+    stream = Stream(port)
+    first = create(port, subject="eve")
+    status, rotated, _ = call(port, "POST", f"/sessions/{first['sid']}/rotate", {})
+    assert status == 201
+    create(port, subject="eve")
+    status, _, _ = call(port, "DELETE", "/subjects/eve/sessions")
+    assert status == 200
+    short = create(port, lifetime=1)
+    events = stream.until(lambda e: e["event"] == "expired")
+    stream.close()
+    assert [e["event"] for e in events] == ["created", "rotated", "limit_evicted", "created", "revoked", "created", "expired"]
+    assert events[-1]["data"]["handle"] == short["handle"]
+    launch.log.seek(0)
+    assert "NOPERM" not in launch.log.read()
