@@ -99,13 +99,9 @@ public final class RedisStore: SessionStore {
 
     public func load(_ id: SessionID, at now: Timestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Session?> {
         let key = keyBuffer(SessionHandle(id))
-        let command = RedisCommand([
-            ByteBuffer(string: "HMGET"), key, ByteBuffer(string: "data"), ByteBuffer(string: "permanent"),
-            ByteBuffer(string: "subject"), ByteBuffer(string: "version"), ByteBuffer(string: "created"),
-            ByteBuffer(string: "updated"), ByteBuffer(string: "expires"), ByteBuffer(string: "lifetime"),
-            ByteBuffer(string: "rotated"), ByteBuffer(string: "grace"), ByteBuffer(string: "pending"), ByteBuffer(string: "from"),
-            ByteBuffer(string: "device"), ByteBuffer(string: "seen"),
-        ])
+        var arguments = Self.loadCommand
+        arguments[1] = key
+        let command = RedisCommand(arguments)
         return pool.send(command, key: key, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMapThrowing { reply in
@@ -124,6 +120,13 @@ public final class RedisStore: SessionStore {
                 return session
             }
     }
+
+    /// `HMGET <key> data permanent ...` with a placeholder key: made once, so that a read
+    /// allocates one array for its command rather than a buffer per field name.
+    private static let loadCommand: [ByteBuffer] = [
+        "HMGET", "", "data", "permanent", "subject", "version", "created", "updated", "expires", "lifetime", "rotated", "grace",
+        "pending", "from", "device", "seen",
+    ].map { ByteBuffer(string: $0) }
 
     public func update(
         _ id: SessionID, _ mutation: SessionMutation, if condition: WriteCondition, at now: Timestamp,

@@ -21,7 +21,16 @@ struct SessionEventRingTests {
         let b = ring.append(.deleted, handle: handle, subject: nil, device: nil, time: start)
         let c = ring.append(.created, handle: handle, subject: nil, device: nil, time: start.adding(milliseconds: -5))
         #expect(a < b && b < c)
-        #expect(a == EventID(milliseconds: 1_800_000_000_000, sequence: 0) && c == EventID(milliseconds: 1_800_000_000_000, sequence: 2))
+        #expect(a == EventID(milliseconds: 1_800_000_000_000, sequence: 1) && c == EventID(milliseconds: 1_800_000_000_000, sequence: 3))
+    }
+
+    @Test func anEventTimedBeforeTheHistoryBeganStillComesAfterAReaderThatStartedThen() {
+        // A durable store's first sweep after a restart tells of expiries that happened while
+        // it was down: those events must reach a reader who asked for "from now" at start.
+        let ring = SessionEventRing(capacity: 10, startedAt: start)
+        let reader = ring.read(after: nil, limit: 10)
+        let late = ring.append(.expired, handle: handle, subject: nil, device: nil, time: start.adding(milliseconds: -60_000))
+        #expect(ring.read(after: reader.cursor, limit: 10).events.map(\.id) == [late])
     }
 
     @Test func readingPagesResumesAfterTheCursor() {

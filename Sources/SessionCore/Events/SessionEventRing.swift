@@ -29,7 +29,9 @@ public final class SessionEventRing: Sendable {
     ///   - startedAt: when this history begins; anything before it counts as missed.
     public init(capacity: Int, startedAt: Timestamp) {
         self.capacity = max(1, capacity)
-        let start = EventID.before(startedAt)
+        // The history's own start: the first event comes after it, and a reader at an older
+        // position (an earlier process's) missed something.
+        let start = EventID(milliseconds: UInt64(max(0, startedAt.millisecondsSinceEpoch)), sequence: 0)
         state = NIOLockedValueBox(State(slots: Array(repeating: nil, count: self.capacity), newest: start, dropped: start))
     }
 
@@ -41,9 +43,15 @@ public final class SessionEventRing: Sendable {
     ) -> EventID {
         state.withLockedValue { state in
             let ms = UInt64(max(0, time.millisecondsSinceEpoch))
-            let id = ms > state.newest.milliseconds
-                ? EventID(milliseconds: ms, sequence: 0)
-                : EventID(milliseconds: state.newest.milliseconds, sequence: state.newest.sequence &+ 1)
+            let newest = state.newest
+            let id: EventID
+            if ms > newest.milliseconds {
+                id = EventID(milliseconds: ms, sequence: 0)
+            } else if newest.sequence < UInt64.max {
+                id = EventID(milliseconds: newest.milliseconds, sequence: newest.sequence + 1)
+            } else {
+                id = EventID(milliseconds: newest.milliseconds + 1, sequence: 0)
+            }
             let event = SessionEvent(id: id, kind: kind, handle: handle, from: from, subject: subject, device: device, time: time)
             if state.count == capacity {
                 if let oldest = state.slots[state.head] { state.dropped = oldest.id }
