@@ -11,7 +11,9 @@ extension RedisScripts {
     /// if its change happened. Expiries need no keyspace notification: every script that sets
     /// a session's expiry sets its score in the schedule too, in the same step, so the schedule
     /// always knows when each live session expires, and `expireDue` (run each second by every
-    /// sessiond) moves what is due into the stream, once.
+    /// sessiond) moves what is due into the stream, once. (A session stored before events were
+    /// turned on joins the schedule at its first write or touch; one never written again
+    /// expires untold.)
     static let eventFunctions = #"""
         local EV, EVH, EVMAX = KEYS[2], ARGV[#ARGV - 1], ARGV[#ARGV]
         local function emit(kind, handle, from, subject, device, time)
@@ -19,7 +21,7 @@ extension RedisScripts {
         end
         local function schedule(handle, expires, subject, device)
             redis.call('ZADD', KEYS[3], expires, handle)
-            if subject then redis.call('HSET', KEYS[4], handle, subject .. '\t' .. device) end
+            redis.call('HSET', KEYS[4], handle, subject .. '\t' .. device)
         end
         local function unschedule(handle)
             redis.call('ZREM', KEYS[3], handle)

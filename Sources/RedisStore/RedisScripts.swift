@@ -224,9 +224,7 @@ enum RedisScripts {
         end
         redis.call('HSET', KEYS[1], 'seen', ARGV[1])
         redis.call('PEXPIREAT', KEYS[1], expires)
-        if EV then
-            if op == 'touch' then schedule(EVH, expires) else schedule(EVH, expires, subject, device) end
-        end
+        if EV then schedule(EVH, expires, subject, device) end
         if op == 'replace' then data = '' end
         return {1, data, permanent, subject, version, s[5], updated, expires, own, s[14] or '', device, ARGV[1]}
         """
