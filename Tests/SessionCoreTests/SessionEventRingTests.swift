@@ -59,4 +59,14 @@ struct SessionEventRingTests {
         // An ID from before this history began (an earlier process): missed.
         #expect(ring.read(after: EventID(milliseconds: 1_700_000_000_000, sequence: 0), limit: 10).missed)
     }
+
+    @Test func behindAnEmptyHistoryTheCursorMovesPastTheGap() {
+        // Right after a restart: nothing held, and the reader's ID is an earlier process's.
+        let ring = SessionEventRing(capacity: 3, startedAt: start)
+        let old = EventID(milliseconds: 1_700_000_000_000, sequence: 4)
+        let first = ring.read(after: old, limit: 10)
+        #expect(first.missed && first.events.isEmpty && first.cursor > old)
+        let again = ring.read(after: first.cursor, limit: 10)
+        #expect(!again.missed)
+    }
 }

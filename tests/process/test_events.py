@@ -424,3 +424,21 @@ def test_the_readme_acl_user_can_record_and_read_every_event(launch, tmp_path):
     assert events[-1]["data"]["handle"] == short["handle"]
     launch.log.seek(0)
     assert "NOPERM" not in launch.log.read()
+
+
+def test_after_a_restart_the_embedded_store_tells_once_that_its_history_began_anew(launch):
+    port = launch("durable")
+    kept = create(port)
+    stream = Stream(port, last_event_id="0")
+    last = stream.next()["id"]
+    stream.close()
+    launch.proc.terminate()
+    assert launch.proc.wait(timeout=10) == 0
+    port = launch("durable")
+    resumed = Stream(port, last_event_id=last)
+    time.sleep(0.5)  # a few empty reads of the new, empty history
+    call(port, "DELETE", f"/sessions/{kept['sid']}")
+    events = resumed.take(2)
+    resumed.close()
+    assert [e["event"] for e in events] == ["missed", "deleted"], events
+    assert events[1]["data"]["handle"] == kept["handle"]

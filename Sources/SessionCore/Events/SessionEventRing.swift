@@ -89,7 +89,10 @@ public final class SessionEventRing: Sendable {
                 if let event = state.slots[(state.head + position) % capacity] { events.append(event) }
                 position += 1
             }
-            return EventPage(events: events, cursor: events.last?.id ?? after, missed: missed)
+            // Behind with nothing held after it (an empty history after a restart): the cursor
+            // moves past the gap, so that it is told once.
+            let cursor = events.last?.id ?? (missed ? max(after, state.newest) : after)
+            return EventPage(events: events, cursor: cursor, missed: missed)
         }
     }
 
