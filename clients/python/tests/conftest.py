@@ -60,10 +60,10 @@ def stop_process(pid: int) -> None:
 class Sessiond:
     """One sessiond process of our own on a free loopback port (memory store)."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, port: int | None = None) -> None:
         if not os.access(BIN, os.X_OK):
             pytest.fail(f"no sessiond binary at {BIN} (set SESSIOND_BIN)")
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [BIN, "--host", "127.0.0.1", "--port", str(self.port), "--store", "memory", "--log-level", "warning",
@@ -144,11 +144,12 @@ def limited_sessiond():
 
 @pytest.fixture
 def own_sessiond():
-    """A sessiond of the test's own, which it may pause (SIGSTOP) or stop."""
+    """A sessiond of the test's own, which it may pause (SIGSTOP) or stop; ``port=`` starts one
+    on the port of one that was stopped (a restart)."""
     servers: list[Sessiond] = []
 
-    def start(*args: str) -> Sessiond:
-        server = Sessiond(*args)
+    def start(*args: str, port: int | None = None) -> Sessiond:
+        server = Sessiond(*args, port=port)
         servers.append(server)
         return server
 

@@ -51,7 +51,8 @@ def only(pattern: str, directory: Path) -> Path:
 
 
 def test_the_source_has_the_modules_the_readme_documents():
-    for module in ("__init__.py", "client.py", "errors.py", "flask.py", "django.py", "aio.py", "starlette.py"):
+    for module in ("__init__.py", "client.py", "errors.py", "events.py", "flask.py", "django.py", "aio.py",
+                   "starlette.py"):
         assert module in MODULES, module
     assert (PACKAGE / "src" / "sessiond_client" / "py.typed").is_file()
 

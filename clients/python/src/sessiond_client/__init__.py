@@ -3,8 +3,8 @@
 :mod:`sessiond_client.starlette` (Starlette and FastAPI), and :mod:`sessiond_client.aio` (an
 async client on httpx).
 
-This module and :mod:`sessiond_client.client` use the standard library only; importing them
-imports no framework.
+This module, :mod:`sessiond_client.client` and :mod:`sessiond_client.events` (lifecycle events)
+use the standard library only; importing them imports no framework.
 """
 
 from .client import UNSET, Session, SessiondClient, SessionSummary, __version__, handle_for, new_sid
@@ -24,6 +24,7 @@ from .errors import (
     Unauthorized,
     UnprocessableContent,
 )
+from .events import EVENT_TYPES, LifecycleEvent, Missed
 
 __all__ = [
     "SessiondClient",
@@ -32,6 +33,9 @@ __all__ = [
     "handle_for",
     "new_sid",
     "UNSET",
+    "LifecycleEvent",
+    "Missed",
+    "EVENT_TYPES",
     "SessiondError",
     "SessiondUnavailable",
     "ProblemError",

@@ -1,9 +1,10 @@
 """Pure helpers of the wire format, shared by the async client and the ASGI middleware.
 
 Nothing here does I/O or imports a third-party package: request pieces (JSON bodies, the route
-named in error messages), an error answer turned into the exception the sync client raises for
-it (from any headers object with ``get`` and ``items``: http.client's and httpx's), and the merge
-patch of what a request changed in a session's data. Every client and adapter uses these.
+named in error messages), times as Sessiond writes them, an error answer turned into the
+exception the sync client raises for it (from any headers object with ``get`` and ``items``:
+http.client's and httpx's), and the merge patch of what a request changed in a session's data.
+Every client and adapter uses these.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import http.client
 import json
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from .errors import (
@@ -42,6 +44,20 @@ def route_of(path: str) -> str:
     log is a session to take over), and the query too."""
     bare = path.split("?", 1)[0]
     return _SUBJECT_IN_PATH.sub("/subjects/{subject}", _SID_IN_PATH.sub("/sessions/{sid}", bare))
+
+
+def timestamp(value: Any) -> datetime | None:
+    """An RFC 3339 time as Sessiond writes it (``2026-11-26T10:00:00.000Z``), timezone-aware;
+    None for anything else."""
+    if not isinstance(value, str):
+        return None
+    # "2026-11-26T10:00:00.000Z": fromisoformat takes "Z" only from Python 3.11 on.
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def encode_json(value: Any) -> str:

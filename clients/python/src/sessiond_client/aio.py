@@ -22,11 +22,12 @@ share between tasks.
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import sys
 import threading
 import urllib.parse
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 try:
@@ -51,6 +52,16 @@ from .client import (
     _split_timeout,
 )
 from .errors import SessiondError, SessiondUnavailable
+from .events import (
+    DEFAULT_RETRY,
+    IDLE_TIMEOUT,
+    EventStreamParser,
+    LifecycleEvent,
+    Missed,
+    is_transient,
+    item_of,
+    retry_delay,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     if sys.version_info >= (3, 11):
@@ -59,6 +70,8 @@ if TYPE_CHECKING:  # pragma: no cover
         from typing_extensions import Self
 
 __all__ = ["AsyncSessiondClient"]
+
+_events_logger = logging.getLogger("sessiond_client.events")
 
 
 class _AnyLoop:
@@ -286,6 +299,87 @@ class AsyncSessiondClient:
         """``DELETE /subjects/{subject}/sessions/{handle}``: ends one of the subject's sessions
         (succeeds also when there was none)."""
         await self._request("DELETE", f"/subjects/{_segment(subject)}/sessions/{_segment(handle)}")
+
+    # MARK: - Lifecycle events
+
+    async def events(self, last_event_id: str | None = None) -> AsyncIterator[LifecycleEvent | Missed]:
+        """``GET /events``: the namespace's session lifecycle events, as they happen, for ever,
+        as an async iterator of :class:`~sessiond_client.LifecycleEvent` and
+        :class:`~sessiond_client.Missed` items. As :meth:`sessiond_client.SessiondClient.events`:
+        it starts after ``last_event_id`` (``"0"``: every event held; None: the next one),
+        reopens a stream that ended or broke with ``Last-Event-ID`` after the server's ``retry``
+        (doubled for each failed attempt, up to 30 s), and raises the first request's failure
+        and any answer that retrying cannot change (400, 401, 501 ``events-off``).
+
+        The stream holds one connection of the loop's pool until the loop that reads it is left
+        (and the generator collected), or ``aclose()`` is awaited on it. Waiting for the answer
+        and each read wait up to 45 s (Sessiond sends a keep-alive every 15 s).
+        """
+        if last_event_id is not None and not isinstance(last_event_id, str):
+            raise TypeError(f"last_event_id must be an event's id (a str) or None, not {type(last_event_id).__name__}")
+        where = f"GET {self.url}/events"
+        resume = last_event_id
+        retry = DEFAULT_RETRY
+        failures = 0
+        opened = False
+        while True:
+            try:
+                response = await self._open_events(resume, where)
+            except SessiondError as error:
+                if not opened or not is_transient(error):
+                    raise
+                failures += 1
+                delay = retry_delay(retry, failures, error)
+                _events_logger.warning("%s; trying again in %.1f s", error, delay)
+                await asyncio.sleep(delay)
+                continue
+            opened = True
+            failures = 0
+            parser = EventStreamParser(resume or "")
+            try:
+                async for chunk in response.aiter_raw():
+                    for frame in parser.feed(chunk):
+                        resume = frame.last_event_id
+                        yield item_of(frame)
+            except httpx.TransportError:
+                pass  # the connection broke, or stayed silent past IDLE_TIMEOUT
+            finally:
+                await response.aclose()
+            if parser.retry is not None:
+                retry = parser.retry
+            await asyncio.sleep(retry_delay(retry, 0))
+
+    async def _open_events(self, last_event_id: str | None, where: str) -> httpx.Response:
+        """Sends ``GET /events``: its response once it is a stream (to be closed), else the error."""
+        headers = dict(self._headers, Accept="text/event-stream")
+        headers["Cache-Control"] = "no-cache"
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        connect = self._timeout.connect
+        timeout = httpx.Timeout(max(IDLE_TIMEOUT, self._timeout.read or 0), connect=connect, pool=connect)
+        try:
+            http = await self._http()
+            request = http.build_request("GET", self.url + "/events", headers=headers, timeout=timeout)
+            response = await http.send(request, stream=True)
+            if response.status_code != 200:
+                try:
+                    raw = await response.aread()
+                finally:
+                    await response.aclose()
+                raise problem_from(response.status_code, response.headers, raw, where)
+        except httpx.TimeoutException as error:
+            raise SessiondUnavailable(f"Sessiond did not answer in time: {where}") from error
+        except httpx.TransportError as error:
+            raise SessiondUnavailable(
+                f"Sessiond cannot be reached: {where}: {type(error).__name__}: {error}"
+            ) from error
+        media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if media_type != "text/event-stream":
+            await response.aclose()
+            raise SessiondError(
+                f"Sessiond answered 200 with {media_type or 'no media type'}, not an event stream: {where}"
+            )
+        return response
 
     # MARK: - Operations
 

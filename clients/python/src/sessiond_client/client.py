@@ -21,23 +21,36 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import logging
 import os
 import re
 import socket
 import ssl
 import threading
+import time
 import urllib.parse
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Union
 
 from ._wire import problem_from
+from ._wire import timestamp as _timestamp
 from .errors import (
     SessiondError,
     SessiondUnavailable,
+)
+from .events import (
+    DEFAULT_RETRY,
+    IDLE_TIMEOUT,
+    EventStreamParser,
+    LifecycleEvent,
+    Missed,
+    is_transient,
+    item_of,
+    retry_delay,
 )
 
 __all__ = ["SessiondClient", "Session", "SessionSummary", "handle_for", "new_sid", "UNSET"]
@@ -46,6 +59,8 @@ __version__ = "0.1.0"
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
+
+_events_logger = logging.getLogger("sessiond_client.events")
 
 Timeout = Union[float, tuple[float, float]]
 IfMatch = Union[int, str, Iterable[int]]
@@ -85,18 +100,6 @@ def new_sid() -> str:
     under it, and the attacker holds the victim's session).
     """
     return str(uuid.uuid4())
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    # "2026-11-26T10:00:00.000Z": fromisoformat takes "Z" only from Python 3.11 on.
-    if value.endswith("Z"):
-        value = value[:-1] + "+00:00"
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def _optional_int(value: Any) -> int | None:
@@ -331,6 +334,7 @@ class SessiondClient:
         self._ssl_context = ssl_context
         self._user_agent = user_agent or f"sessiond-python/{__version__}"
         connector = _Connector(self._scheme, self._host, self._port, self._connect_timeout, ssl_context)
+        self._connector = connector
         self._pool = _Pool(connector, max_idle_connections)
         # A client dropped without close() closes its idle connections when it is collected
         # (or at exit), so no socket is left to the garbage collector (no ResourceWarning).
@@ -505,6 +509,97 @@ class SessiondClient:
         """``DELETE /subjects/{subject}/sessions/{handle}``: ends one of the subject's sessions
         (succeeds also when there was none)."""
         self._request("DELETE", f"/subjects/{_segment(subject)}/sessions/{_segment(handle)}")
+
+    # MARK: - Lifecycle events
+
+    def events(self, last_event_id: str | None = None) -> Iterator[LifecycleEvent | Missed]:
+        """``GET /events``: the namespace's session lifecycle events, as they happen, for ever:
+        :class:`~sessiond_client.LifecycleEvent` items, and a :class:`~sessiond_client.Missed`
+        item where events were lost (see :mod:`sessiond_client.events`).
+
+        Without ``last_event_id`` the stream starts with the next event; with the ``id`` of an
+        event it starts after that one (``"0"``: every event Sessiond still holds). A generator:
+        the request is sent at the first ``next()``, and the stream's connection (one of its own,
+        not from the pool) is closed when the loop is left or the generator closed.
+
+        When the stream ends (Sessiond shut down) or its connection breaks (or sends nothing,
+        not even a keep-alive, for 45 s), it is reopened after the server's ``retry`` (1 s) with
+        ``Last-Event-ID`` set to the last ID seen, so no event is skipped nor yielded twice; an
+        attempt that fails is retried after twice the wait of the one before, up to 30 s, for
+        as long as it takes. The first request's failure is raised as any call's is
+        (:class:`~sessiond_client.SessiondUnavailable`, :class:`~sessiond_client.ProblemError`),
+        and so is, at any time, an answer that retrying cannot change: :class:`BadRequest`
+        ``malformed-event-id``, :class:`Unauthorized`, or a :class:`ProblemError` of status 501
+        ``events-off`` (Sessiond run with ``--event-history 0``, or on Redis Cluster).
+        """
+        if last_event_id is not None and not isinstance(last_event_id, str):
+            raise TypeError(f"last_event_id must be an event's id (a str) or None, not {type(last_event_id).__name__}")
+        where = f"GET {self.url}/events"
+        resume = last_event_id
+        retry = DEFAULT_RETRY
+        failures = 0
+        opened = False
+        while True:
+            conn = self._connector()
+            try:
+                try:
+                    response = self._open_events(conn, resume, where)
+                except SessiondError as error:
+                    if not opened or not is_transient(error):
+                        raise
+                    failures += 1
+                    delay = retry_delay(retry, failures, error)
+                    _events_logger.warning("%s; trying again in %.1f s", error, delay)
+                    time.sleep(delay)
+                    continue
+                opened = True
+                failures = 0
+                parser = EventStreamParser(resume or "")
+                try:
+                    while True:
+                        chunk = response.read1(65536)
+                        if not chunk:
+                            break  # the stream ended: Sessiond is shutting down
+                        for frame in parser.feed(chunk):
+                            resume = frame.last_event_id
+                            yield item_of(frame)
+                except (OSError, http.client.HTTPException):
+                    pass  # the connection broke, or stayed silent past IDLE_TIMEOUT
+                if parser.retry is not None:
+                    retry = parser.retry
+            finally:
+                conn.close()
+            time.sleep(retry_delay(retry, 0))
+
+    def _open_events(
+        self, conn: http.client.HTTPConnection, last_event_id: str | None, where: str
+    ) -> http.client.HTTPResponse:
+        """Sends ``GET /events`` on ``conn``: its response once it is a stream, else the error."""
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache", "User-Agent": self._user_agent}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        try:
+            conn.connect()
+            if conn.sock is not None:
+                conn.sock.settimeout(self._read_timeout)
+            conn.request("GET", self._base_path + "/events", headers=headers)
+            response = conn.getresponse()
+            if response.status != 200:
+                raise problem_from(response.status, response.headers, response.read(), where)
+        except socket.timeout as error:  # TimeoutError from Python 3.10 on
+            raise SessiondUnavailable(f"Sessiond did not answer in time ({self.timeout} s): {where}") from error
+        except (OSError, http.client.HTTPException) as error:
+            raise SessiondUnavailable(f"Sessiond cannot be reached: {where}: {error}") from error
+        media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if media_type != "text/event-stream":
+            raise SessiondError(
+                f"Sessiond answered 200 with {media_type or 'no media type'}, not an event stream: {where}"
+            )
+        if conn.sock is not None:
+            conn.sock.settimeout(max(IDLE_TIMEOUT, self._read_timeout or 0))
+        return response
 
     # MARK: - Operations
 
