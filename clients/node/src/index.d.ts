@@ -48,6 +48,47 @@ export declare class SessionSummary {
   readonly ttl: number
 }
 
+/** The kinds of lifecycle events Sessiond tells. */
+export declare const EVENT_TYPES: readonly ['created', 'rotated', 'deleted', 'revoked', 'expired', 'limit_evicted']
+export type LifecycleEventType = typeof EVENT_TYPES[number]
+
+/** One event of a session's life, as GET /events tells it: a handle, never a sid. */
+export declare class LifecycleEvent {
+  constructor (json: Record<string, unknown>)
+  /** The event's ID (`<milliseconds>-<sequence>`); IDs only grow. Resume after it with events({ lastEventId }). */
+  readonly id: string
+  /** One of EVENT_TYPES (a later Sessiond may add kinds). */
+  readonly type: LifecycleEventType | (string & {})
+  /** The session's handle (for `rotated`, the new sid's). */
+  readonly handle: string
+  /** `rotated` only: the old sid's handle; else null. */
+  readonly from: string | null
+  readonly subject: string | null
+  readonly device: Record<string, string> | null
+  /** When it happened (for `expired`, the expiry itself). */
+  readonly time: Date
+  /** The event's JSON. */
+  readonly raw: Record<string, unknown>
+}
+
+/**
+ * Events after `after` (the ID the stream resumed from) are lost (bounded history, or a restart
+ * of Sessiond); what follows are the oldest events held.
+ */
+export declare class Missed {
+  constructor (init: { after: string, detail?: string | null })
+  readonly type: 'missed'
+  readonly after: string
+  readonly detail: string | null
+}
+
+export interface EventsOptions {
+  /** Start right after this event ID ('0': every event held); none: from the next event on. */
+  lastEventId?: string | null
+  /** Aborting it ends the iteration and closes the connection. */
+  signal?: AbortSignal
+}
+
 /** A version, '*', an entity tag ('"3"'), or a list of versions. */
 export type IfMatch = number | string | Array<number | string>
 
@@ -116,6 +157,12 @@ export declare class SessiondClient {
   revokeSubject (subject: string, options?: { except?: string }): Promise<number>
   /** DELETE /subjects/{subject}/sessions/{handle}. */
   revokeHandle (subject: string, handle: string): Promise<void>
+  /**
+   * GET /events: lifecycle events as they happen, for ever; reconnects by itself with
+   * Last-Event-ID, and throws only the first request's failure and what retrying cannot fix
+   * (400, 401, 501 events-off). Tell the items apart with `instanceof Missed`.
+   */
+  events (options?: EventsOptions): AsyncGenerator<LifecycleEvent | Missed, void, undefined>
   /** GET /readyz: true when the service and its store answer; never throws for Sessiond's failures. */
   ready (): Promise<boolean>
 }

@@ -12,6 +12,9 @@
 // classes of ./errors.js.
 
 import { createHash, randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+import { DEFAULT_RETRY, EventStreamParser, IDLE_TIMEOUT, retryDelay } from './event-stream.js'
 
 import {
   BadRequestError,
@@ -98,6 +101,80 @@ export class SessionSummary {
     this.updatedAt = timestamp(json.updated_at)
     this.expiresAt = timestamp(json.expires_at)
     this.ttl = Number.isInteger(json.ttl) ? json.ttl : 0
+  }
+}
+
+/** The kinds of lifecycle events Sessiond tells (`LifecycleEvent.type`). */
+export const EVENT_TYPES = Object.freeze(['created', 'rotated', 'deleted', 'revoked', 'expired', 'limit_evicted'])
+
+/**
+ * One event of a session's life, as GET /events tells it: a handle, never a sid. `type` is one
+ * of EVENT_TYPES (a later Sessiond may add kinds: they come as LifecycleEvents too); `from` is
+ * the old sid's handle for `rotated` (else null); `time` a Date (for `expired`, the expiry).
+ * Keep the last `id` seen to resume after it: `events({ lastEventId })`.
+ */
+export class LifecycleEvent {
+  constructor (json) {
+    this.id = json.id
+    this.type = json.type
+    this.handle = json.handle
+    this.from = typeof json.from === 'string' ? json.from : null
+    this.subject = typeof json.subject === 'string' ? json.subject : null
+    this.device = json.device && typeof json.device === 'object' ? json.device : null
+    this.time = timestamp(json.time)
+    Object.defineProperty(this, 'raw', { value: json, enumerable: false })
+  }
+}
+
+/**
+ * Events after `after` (the ID the stream resumed from) are lost: they fell out of Sessiond's
+ * bounded history (--event-history) before they were read, or went with a restart of the
+ * server. What follows are the oldest events Sessiond holds; rebuild what was derived from them.
+ */
+export class Missed {
+  constructor ({ after, detail = null }) {
+    this.type = 'missed'
+    this.after = after
+    this.detail = detail
+  }
+}
+
+function itemOf (frame) {
+  let body = null
+  try {
+    body = JSON.parse(frame.data)
+  } catch {}
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new SessiondError(`Sessiond sent an event whose data is not a JSON object: ${JSON.stringify(frame.data.slice(0, 200))}`)
+  }
+  if (frame.event === 'missed') {
+    return new Missed({
+      after: typeof body.after === 'string' ? body.after : frame.lastEventId,
+      detail: typeof body.detail === 'string' ? body.detail : null
+    })
+  }
+  const event = new LifecycleEvent({ id: frame.lastEventId, type: frame.event, ...body })
+  if (typeof event.id !== 'string' || typeof event.type !== 'string' || typeof event.handle !== 'string' || event.time === null) {
+    throw new SessiondError(`Sessiond sent an event that is not a lifecycle event: ${frame.data.slice(0, 200)}`)
+  }
+  return event
+}
+
+// Whether reconnecting may help: Sessiond could not be used (refused or dropped, no answer in
+// time, 502/503/504) or failed (500). A request it refused (400, 401) or a server that records
+// no events (501 events-off) would fail again.
+function isTransient (error) {
+  return error instanceof UnavailableError || (error instanceof ProblemError && error.status >= 500 && error.status !== 501)
+}
+
+// Waits, or returns early (false) when the signal is aborted.
+async function pause (ms, signal) {
+  try {
+    await sleep(ms, undefined, { signal })
+    return true
+  } catch (error) {
+    if (signal?.aborted) return false
+    throw error
   }
 }
 
@@ -267,6 +344,111 @@ export class SessiondClient {
   /** DELETE /subjects/{subject}/sessions/{handle}: ends one of the subject's sessions. */
   async revokeHandle (subject, handle) {
     await this.#request('DELETE', `/subjects/${segment(subject)}/sessions/${segment(handle)}`)
+  }
+
+  // MARK: lifecycle events
+
+  /**
+   * GET /events: the namespace's session lifecycle events as they happen, for ever, as an async
+   * iterator of LifecycleEvent and Missed items (`for await (const item of client.events())`).
+   *
+   * Without `lastEventId` the stream starts with the next event; with an event's `id`, right
+   * after it (`'0'`: every event Sessiond still holds). When the stream ends (Sessiond shut
+   * down) or its connection breaks (or sends nothing, not even a keep-alive, for 45 s), it is
+   * reopened after the server's `retry` (1 s) with Last-Event-ID set to the last ID seen, so no
+   * event is skipped nor yielded twice; an attempt that fails waits twice as long as the one
+   * before, up to 30 s, for as long as it takes. The first request's failure is thrown as any
+   * call's (UnavailableError, a ProblemError), and so is, at any time, an answer that retrying
+   * cannot change: BadRequestError (malformed-event-id), UnauthorizedError, or a ProblemError
+   * of status 501 (events-off: Sessiond runs with --event-history 0, or on Redis Cluster).
+   *
+   * Aborting `signal` ends the iteration (the loop just ends), as does leaving the loop; either
+   * closes the connection. The answer must come within the client's `timeout`.
+   */
+  async * events ({ lastEventId = null, signal } = {}) {
+    if (lastEventId != null && typeof lastEventId !== 'string') {
+      throw new TypeError(`lastEventId must be an event's id (a string) or null, not ${JSON.stringify(lastEventId)}`)
+    }
+    const where = `GET ${this.url}/events`
+    let resume = lastEventId
+    let retry = DEFAULT_RETRY
+    let failures = 0
+    let opened = false
+    while (!signal?.aborted) {
+      const controller = new AbortController()
+      const stop = () => controller.abort()
+      signal?.addEventListener('abort', stop, { once: true })
+      try {
+        let response
+        try {
+          response = await this.#openEvents(resume, where, controller.signal)
+        } catch (error) {
+          if (signal?.aborted) return
+          if (!opened || !isTransient(error)) throw error
+          failures += 1
+          if (!await pause(retryDelay(retry, failures, error), signal)) return
+          continue
+        }
+        opened = true
+        failures = 0
+        const parser = new EventStreamParser(resume ?? '')
+        const reader = response.body.getReader()
+        const idle = setTimeout(stop, Math.max(IDLE_TIMEOUT, this.timeout ?? 0))
+        try {
+          for (;;) {
+            let chunk
+            try {
+              chunk = await reader.read()
+            } catch {
+              break // the connection broke, or stayed silent past IDLE_TIMEOUT, or signal
+            }
+            if (chunk.done) break // the stream ended: Sessiond is shutting down
+            idle.refresh()
+            for (const frame of parser.feed(chunk.value)) {
+              resume = frame.lastEventId
+              yield itemOf(frame)
+            }
+          }
+        } finally {
+          clearTimeout(idle)
+        }
+        if (parser.retry !== null) retry = parser.retry
+      } finally {
+        signal?.removeEventListener('abort', stop)
+        controller.abort() // closes the connection when the loop is left
+      }
+      if (!await pause(retryDelay(retry, 0), signal)) return
+    }
+  }
+
+  async #openEvents (lastEventId, where, signal) {
+    const headers = { ...this.#headers, accept: 'text/event-stream', 'cache-control': 'no-cache' }
+    if (lastEventId) headers['last-event-id'] = lastEventId
+    const answer = new AbortController()
+    const abort = () => answer.abort()
+    signal.addEventListener('abort', abort, { once: true })
+    let timedOut = false
+    const timer = this.timeout ? setTimeout(() => { timedOut = true; answer.abort() }, this.timeout) : null
+    let response
+    try {
+      response = await this.#fetch(this.url + '/events', { method: 'GET', headers, signal: answer.signal })
+      if (response.status !== 200) throw problem(response, await response.text(), where)
+    } catch (error) {
+      if (error instanceof SessiondError) throw error
+      if (timedOut) {
+        throw new UnavailableError(`Sessiond did not answer in time (${this.timeout} ms): ${where}`, { cause: error })
+      }
+      const reason = error?.cause?.code || error?.cause?.message || error?.message
+      throw new UnavailableError(`Sessiond cannot be reached: ${where}: ${reason}`, { cause: error })
+    } finally {
+      clearTimeout(timer)
+    }
+    const mediaType = (response.headers.get('content-type') || '').split(';')[0].trim().toLowerCase()
+    if (mediaType !== 'text/event-stream') {
+      answer.abort()
+      throw new SessiondError(`Sessiond answered 200 with ${mediaType || 'no media type'}, not an event stream: ${where}`)
+    }
+    return response
   }
 
   // MARK: operations

@@ -23,12 +23,16 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** One sessiond process of the test's own (memory store), ready when this resolves. */
 export async function startSessiond (...args) {
+  return startSessiondAt(await freePort(), ...args)
+}
+
+/** The same on a given port: that of one that was stopped, for a restart. */
+export async function startSessiondAt (port, ...args) {
   try {
     accessSync(BIN, constants.X_OK)
   } catch {
     throw new Error(`no sessiond binary at ${BIN} (set SESSIOND_BIN to the built binary)`)
   }
-  const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const proc = spawn(BIN, ['--host', '127.0.0.1', '--port', String(port), '--store', 'memory', '--log-level', 'warning', ...args], {
     stdio: ['ignore', 'pipe', 'pipe']
@@ -105,4 +109,46 @@ export function recordingFetch () {
   recorded.calls = calls
   recorded.clear = () => { calls.length = 0 }
   return recorded
+}
+
+/**
+ * A TCP relay on loopback to a server's port that can cut every connection it carries (a network
+ * that drops them): `cut()` destroys them, both ways; new connections are relayed as before.
+ * `connections` lists each one relayed: the start of its latest request, and whether it is open.
+ */
+export async function startRelay (port) {
+  const sockets = new Set()
+  const connections = []
+  const track = (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => {})
+  }
+  const server = net.createServer((downstream) => {
+    const upstream = net.connect(port, '127.0.0.1')
+    const connection = { request: '', open: true }
+    connections.push(connection)
+    track(downstream)
+    track(upstream)
+    downstream.on('data', (chunk) => {
+      const text = chunk.toString('latin1')
+      if (/^[A-Z]+ \//.test(text)) connection.request = text // a keep-alive connection's next request
+    })
+    downstream.pipe(upstream)
+    upstream.pipe(downstream)
+    downstream.on('close', () => { connection.open = false; upstream.destroy() })
+    upstream.on('close', () => { connection.open = false; downstream.destroy() })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    connections,
+    cut () {
+      for (const socket of sockets) socket.destroy()
+    },
+    async stop () {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }
 }
