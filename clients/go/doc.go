@@ -12,6 +12,10 @@
 // CurrentVersion), ErrSessionExists, ErrUnauthorized and ErrUnavailable (with RetryAfter)
 // through errors.Is; a Sessiond that cannot be reached is ErrUnavailable, never ErrNotFound.
 //
+// Client.Events streams the namespace's session lifecycle events (GET /events: created,
+// rotated, deleted, revoked, expired, limit_evicted), reconnecting by itself and resuming
+// after the last event seen; see EventStream.
+//
 // The middleware (NewMiddleware, FromContext) is described on Middleware. Stores for
 // gorilla/sessions and alexedwards/scs are in the subpackages gorillastore and scsstore.
 package sessiond

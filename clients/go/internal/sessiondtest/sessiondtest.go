@@ -89,6 +89,24 @@ func Start(t testing.TB, args ...string) *Server {
 	}
 }
 
+// StartAt runs sessiond as Start does, on the given port (the port of a server that was
+// stopped, to restart it where its clients look for it).
+func StartAt(t testing.TB, port int, args ...string) *Server {
+	t.Helper()
+	bin := Bin()
+	var err error
+	for attempt := 0; attempt < 50; attempt++ { // the port may take a moment to be free again
+		var s *Server
+		if s, err = start(bin, port, args); err == nil {
+			t.Cleanup(s.Stop)
+			return s
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("sessiond did not start on port %d: %v", port, err)
+	return nil
+}
+
 func start(bin string, port int, args []string) (*Server, error) {
 	s := &Server{Port: port, URL: "http://127.0.0.1:" + strconv.Itoa(port), out: &lockedBuffer{}}
 	all := append([]string{"--host", "127.0.0.1", "--port", strconv.Itoa(port), "--store", "memory", "--log-level", "warning"}, args...)
