@@ -14,6 +14,9 @@ use Sessiond\Exception\SessionNotFoundException;
 use Sessiond\Exception\UnauthorizedException;
 use Sessiond\Exception\UnavailableException;
 use Sessiond\Exception\UnprocessableContentException;
+use Sessiond\Internal\EventConnection;
+use Sessiond\Internal\Events;
+use Sessiond\Internal\EventStreamParser;
 
 /**
  * A client for the whole Sessiond API, on ext-curl.
@@ -49,6 +52,9 @@ final class Client
     private readonly string $origin;
     private readonly string $userAgent;
     private ?\CurlHandle $curl = null;
+
+    /** Seconds of silence after which an event stream is reopened (tests shorten it). */
+    private float $eventsIdleTimeout = Events::IDLE_TIMEOUT;
 
     /**
      * @param string      $url            Sessiond's base URL (http:// or https://, a path prefix is kept)
@@ -269,6 +275,129 @@ final class Client
         $this->request('DELETE', '/subjects/' . rawurlencode($subject) . '/sessions/' . rawurlencode($handle));
     }
 
+    // MARK: - Lifecycle events
+
+    /**
+     * GET /events: the namespace's session lifecycle events as they happen, for ever, as a
+     * generator of {@see LifecycleEvent} items, and a {@see Missed} item where events were lost:
+     *
+     *     foreach ($client->events($lastId) as $item) {
+     *         if ($item instanceof Sessiond\Missed) {
+     *             resync();            // events were lost: rebuild what you derive from them
+     *             continue;
+     *         }
+     *         audit($item->type, $item->handle, $item->subject, $item->time);
+     *         $lastId = $item->id;     // keep it to resume after a restart of your own
+     *     }
+     *
+     * Without $lastEventId the stream starts with the next event; with the id of an event, right
+     * after it ('0': every event Sessiond still holds). The request is sent when the generator
+     * starts (the first foreach step, current() or next()), on a connection of its own (not the
+     * client's kept one, so the client's other calls work inside the loop); the answer must come
+     * within the client's $timeout, the stream has none. Leaving the loop (or dropping the
+     * generator) closes the connection.
+     *
+     * When the stream ends (Sessiond shut down) or its connection breaks (or sends nothing, not
+     * even a keep-alive, for 45 s), it is reopened after the server's retry (1 s) with
+     * Last-Event-ID set to the last id seen, so no event is skipped nor yielded twice; an attempt
+     * that fails waits twice as long as the one before (at least a 503's Retry-After), up to
+     * 30 s, for as long as it takes. The first request's failure is thrown as any call's
+     * ({@see UnavailableException}, a {@see ProblemException}), and so is, at any time, an answer
+     * that retrying cannot change: {@see BadRequestException} malformed-event-id,
+     * {@see UnauthorizedException}, or a ProblemException of status 501 events-off (Sessiond run
+     * with --event-history 0, or on Redis Cluster).
+     *
+     * The generator reads the connection only while it is asked for the next item: a loop body
+     * so slow that events sent stay unread for 10 s (sessiond's --event-consumer-timeout) gets
+     * the connection cut by Sessiond, and the stream then resumes after the last item yielded.
+     *
+     * @return \Generator<int, LifecycleEvent|Missed, mixed, never>
+     */
+    public function events(?string $lastEventId = null): \Generator
+    {
+        $where = $this->where('GET', '/events');
+        $resume = $lastEventId;
+        $retry = Events::DEFAULT_RETRY;
+        $failures = 0;
+        $opened = false;
+        while (true) {
+            $connection = null;
+            try {
+                try {
+                    $connection = $this->openEvents($resume, $where);
+                } catch (UnavailableException | ProblemException $error) {
+                    if (!$opened || !Events::isTransient($error)) {
+                        throw $error;
+                    }
+                    $failures++;
+                    self::pause(Events::retryDelay($retry, $failures, $error));
+                    continue;
+                }
+                $type = strtolower(trim(explode(';', $connection->headers()['content-type'] ?? '')[0]));
+                if ($type !== 'text/event-stream') {
+                    throw new UnavailableException(
+                        'Sessiond answered 200 with ' . ($type !== '' ? $type : 'no media type') . ", not an event stream: $where",
+                        null,
+                        200,
+                    );
+                }
+                $opened = true;
+                $failures = 0;
+                $parser = new EventStreamParser($resume ?? '');
+                // null: the stream ended (Sessiond is shutting down), the connection broke, or it
+                // stayed silent past the idle timeout
+                while (($chunk = $connection->read($this->eventsIdleTimeout)) !== null) {
+                    foreach ($parser->feed($chunk) as $frame) {
+                        $resume = $frame->lastEventId;
+                        yield Events::itemOf($frame, $where);
+                    }
+                }
+                if ($parser->retry !== null) {
+                    $retry = $parser->retry;
+                }
+            } finally {
+                $connection?->close();
+            }
+            self::pause(Events::retryDelay($retry, 0));
+        }
+    }
+
+    /** Sends GET /events: the connection once its answer is 200, else the answer's error. */
+    private function openEvents(?string $lastEventId, string $where): EventConnection
+    {
+        $headers = [
+            'Accept: text/event-stream',
+            'Cache-Control: no-cache',
+            'User-Agent: ' . $this->userAgent,
+            'Expect:',
+        ];
+        if ($this->apiKey !== null && $this->apiKey !== '') {
+            $headers[] = 'Authorization: Bearer ' . $this->apiKey;
+        }
+        if ($lastEventId !== null && $lastEventId !== '') {
+            $headers[] = 'Last-Event-ID: ' . $lastEventId;
+        }
+        $connection = new EventConnection([
+            CURLOPT_URL => $this->origin . $this->basePath . '/events',
+            CURLOPT_HTTPHEADER => $headers,
+        ] + $this->transport());
+        try {
+            $status = $connection->open($this->timeout, $where);
+            if ($status !== 200) {
+                throw self::problem($status, $connection->headers(), $connection->body($this->timeout), $where);
+            }
+            return $connection;
+        } catch (\Throwable $error) {
+            $connection->close();
+            throw $error;
+        }
+    }
+
+    private static function pause(float $seconds): void
+    {
+        usleep((int) ($seconds * 1_000_000));
+    }
+
     // MARK: - Operations
 
     /** GET /readyz: true when Sessiond and its store answer. */
@@ -370,15 +499,8 @@ final class Client
                 }
                 return strlen($line);
             },
-            CURLOPT_HTTP_VERSION => CURL_HTTP_VERSION_1_1,
             CURLOPT_TIMEOUT_MS => (int) ceil($this->timeout * 1000),
-            CURLOPT_CONNECTTIMEOUT_MS => (int) ceil(($this->connectTimeout ?? $this->timeout) * 1000),
-            CURLOPT_NOSIGNAL => true,
-            CURLOPT_PROXY => '', // never an http_proxy from the environment
-            CURLOPT_FOLLOWLOCATION => false,
-            CURLOPT_TCP_NODELAY => true,
-            CURLOPT_PROTOCOLS => CURLPROTO_HTTP | CURLPROTO_HTTPS,
-        ];
+        ] + $this->transport();
         if ($payload !== null) {
             $options[CURLOPT_POSTFIELDS] = $payload;
         }
@@ -406,6 +528,24 @@ final class Client
             }
         }
         throw self::problem($status, $responseHeaders, $raw, $where);
+    }
+
+    /**
+     * The curl options of every request: HTTP/1.1, the connect timeout, no proxy, no redirects.
+     *
+     * @return array<int, mixed>
+     */
+    private function transport(): array
+    {
+        return [
+            CURLOPT_HTTP_VERSION => CURL_HTTP_VERSION_1_1,
+            CURLOPT_CONNECTTIMEOUT_MS => (int) ceil(($this->connectTimeout ?? $this->timeout) * 1000),
+            CURLOPT_NOSIGNAL => true,
+            CURLOPT_PROXY => '', // never an http_proxy from the environment
+            CURLOPT_FOLLOWLOCATION => false,
+            CURLOPT_TCP_NODELAY => true,
+            CURLOPT_PROTOCOLS => CURLPROTO_HTTP | CURLPROTO_HTTPS,
+        ];
     }
 
     /** "PATCH http://host:port/sessions/{sid}": the route, never the sid or the subject. */

@@ -68,12 +68,30 @@ final class SessiondServer
     }
 
     /**
+     * Starts sessiond on this port (that of a server stopped before, to restart it where its
+     * clients look for it), trying again for a few seconds while the port is not free yet.
+     */
+    public static function startAt(int $port, string ...$args): self
+    {
+        for ($attempt = 1; ; $attempt++) {
+            try {
+                return new self($args, true, $port);
+            } catch (\RuntimeException $error) {
+                if ($attempt === 30) {
+                    throw $error;
+                }
+                usleep(100_000);
+            }
+        }
+    }
+
+    /**
      * @param list<string> $args
      */
-    private function __construct(array $args, bool $waitReady)
+    private function __construct(array $args, bool $waitReady, ?int $port = null)
     {
         $bin = self::binary();
-        $this->port = self::freePort();
+        $this->port = $port ?? self::freePort();
         $this->url = "http://127.0.0.1:{$this->port}";
         $this->logFile = (string) tempnam(sys_get_temp_dir(), 'sessiond-phpunit-');
         $command = [$bin, '--host', '127.0.0.1', '--port', (string) $this->port, '--store', 'memory', '--log-level', 'warning', ...$args];
