@@ -31,7 +31,11 @@ public struct RedisExpiryRecorder: Service {
 
     /// Visits every store each `interval` until graceful shutdown or cancellation.
     public func run() async throws {
-        guard !stores.isEmpty else { return }
+        guard !stores.isEmpty else {
+            // Nothing to do, but a service that returns early stops the whole group.
+            try? await gracefulShutdown()
+            return
+        }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {

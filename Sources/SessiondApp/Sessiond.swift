@@ -148,8 +148,10 @@ public struct Sessiond: Sendable {
                 redisStores.append(store)
             }
             storeServices.append(pool)
-            // After the pool, so that it stops first on shutdown.
-            storeServices.append(RedisExpiryRecorder(stores: redisStores, group: group, logger: Logger(label: "sessiond.events")))
+            if configuration.eventHistory > 0 {
+                // After the pool, so that it stops first on shutdown.
+                storeServices.append(RedisExpiryRecorder(stores: redisStores, group: group, logger: Logger(label: "sessiond.events")))
+            }
             logger.notice("using Redis", metadata: ["redis": "\(configuration.redis.redactedURL)", "prefix": "\(configuration.redisPrefix)"])
         }
         let services = stores.mapValues { store in

@@ -442,3 +442,21 @@ def test_after_a_restart_the_embedded_store_tells_once_that_its_history_began_an
     resumed.close()
     assert [e["event"] for e in events] == ["missed", "deleted"], events
     assert events[1]["data"]["handle"] == kept["handle"]
+
+
+def test_events_off_on_redis_and_refused_on_a_cluster_when_asked_for(launch):
+    # Off on one Redis: sessiond runs (nothing records expiries) and /events says so.
+    port = launch("redis", "--event-history", "0")
+    session = create(port)
+    time.sleep(1.5)
+    assert launch.proc.poll() is None
+    status, problem, _ = call(port, "GET", "/events")
+    assert status == 501 and problem["type"].endswith("/events-off")
+    assert call(port, "GET", f"/sessions/{session['sid']}")[0] == 200
+    # Asked for on a cluster: refused at start, naming the setting and why.
+    result = subprocess.run(
+        [BIN, "--port", str(free_port()), "--store", "redis", "--redis-cluster", "127.0.0.1:7000", "--event-history", "100"],
+        capture_output=True, text=True, timeout=10,
+    )
+    assert result.returncode != 0
+    assert "event-history" in result.stderr and "Redis Cluster" in result.stderr
