@@ -42,6 +42,9 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
             let server = RedisTestServer.shared
             var configuration = RedisConfiguration(url: server.url) ?? RedisConfiguration()
             configuration.commandTimeout = .seconds(5)
+            // Every test makes its own pool, all at once: on 2 loaded cores a handshake may take
+            // more than the default second.
+            configuration.connectTimeout = .seconds(5)
             return RedisStore(
                 configuration: configuration, prefix: "conformance:\(SessionID.random()):", policy: policy,
                 eventHistory: Self.eventHistory, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.redis")
@@ -50,6 +53,9 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
             var configuration = RedisConfiguration()
             configuration.cluster = RedisClusterConfiguration(seeds: RedisClusterConfiguration.seeds(RedisTestCluster.shared.seeds) ?? [])
             configuration.commandTimeout = .seconds(5)
+            // Every test makes its own pool, all at once: on 2 loaded cores a handshake may take
+            // more than the default second.
+            configuration.connectTimeout = .seconds(5)
             return RedisStore(
                 configuration: configuration, prefix: "conformance:\(SessionID.random()):", policy: policy,
                 group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test.redis-cluster")
@@ -58,6 +64,9 @@ enum StoreUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable
             let (server, certificates) = Self.sharedTLS
             var configuration = RedisConfiguration(url: server.url) ?? RedisConfiguration()
             configuration.commandTimeout = .seconds(5)
+            // Every test makes its own pool, all at once: on 2 loaded cores a handshake may take
+            // more than the default second.
+            configuration.connectTimeout = .seconds(5)
             do {
                 let security = try RedisTLS(.init(caFile: certificates.caFile))
                 return RedisStore(
