@@ -397,13 +397,19 @@ def test_redis_keeps_handles_under_the_namespace_and_never_a_sid(keys_file, redi
     sid = server.create({"data": {"cart": [1, 2], "note": "kept-in-redis"}, "subject": "user-7"}, key=KEY_A1)
     handle = handle_of(sid)
     keys = sorted(redis(redis_port, "--scan").split())
-    assert keys == sorted([f"sessiond:team-a:{handle}", "sessiond:team-a:subject:user-7"]), keys
+    events = ["sessiond:team-a:events", "sessiond:team-a:events:due", "sessiond:team-a:events:who"]
+    assert keys == sorted([f"sessiond:team-a:{handle}", "sessiond:team-a:subject:user-7", *events]), keys
     assert re.fullmatch(r"sessiond:team-a:[0-9a-f]{32}", f"sessiond:team-a:{handle}")
     stored = redis(redis_port, "HGETALL", f"sessiond:team-a:{handle}")
     assert "kept-in-redis" in stored, stored  # the hash does hold the session...
     index = redis(redis_port, "ZRANGE", "sessiond:team-a:subject:user-7", "0", "-1")
     assert handle in index, index
-    for text in ["".join(keys), stored, index]:  # ...but no sid, in any spelling
+    # The lifecycle events name the handle too, never the data.
+    told = redis(redis_port, "XRANGE", "sessiond:team-a:events", "-", "+")
+    told += redis(redis_port, "ZRANGE", "sessiond:team-a:events:due", "0", "-1")
+    told += redis(redis_port, "HGETALL", "sessiond:team-a:events:who")
+    assert handle in told and "user-7" in told and "kept-in-redis" not in told, told
+    for text in ["".join(keys), stored, index, told]:  # ...but no sid, in any spelling
         for spelling in (sid, sid.replace("-", ""), sid.upper()):
             assert spelling not in text
 
@@ -416,8 +422,9 @@ def test_redis_keeps_handles_under_the_namespace_and_never_a_sid(keys_file, redi
     assert status == 200 and json.loads(data)["sessions"] == [], data
     sid_b = server.create({"data": {}, "subject": "user-7"}, key=KEY_B)
     keys = sorted(redis(redis_port, "--scan").split())
-    assert keys == sorted([f"sessiond:team-a:{handle}", "sessiond:team-a:subject:user-7",
-                           f"sessiond:team-b:{handle_of(sid_b)}", "sessiond:team-b:subject:user-7"]), keys
+    assert keys == sorted([f"sessiond:team-a:{handle}", "sessiond:team-a:subject:user-7", *events,
+                           f"sessiond:team-b:{handle_of(sid_b)}", "sessiond:team-b:subject:user-7",
+                           *[key.replace("team-a", "team-b") for key in events]]), keys
     status, _, data = server.request("GET", f"/sessions/{sid}", key=KEY_A2)
     assert status == 200 and json.loads(data)["data"]["note"] == "kept-in-redis", data
 
