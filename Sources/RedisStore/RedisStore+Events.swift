@@ -10,12 +10,15 @@ struct RedisEventKeys: Sendable {
     let who: ByteBuffer
     /// How many events the stream keeps (`MAXLEN ~`).
     let history: Int
+    /// `history` as a script argument, made once.
+    let historyArgument: ByteBuffer
 
     init(prefix: String, history: Int) {
         stream = ByteBuffer(string: prefix + "events")
         due = ByteBuffer(string: prefix + "events:due")
         who = ByteBuffer(string: prefix + "events:who")
         self.history = history
+        historyArgument = ByteBuffer(string: String(history))
     }
 
     /// The keys a session script takes after its session key.
@@ -23,7 +26,7 @@ struct RedisEventKeys: Sendable {
 
     /// The arguments a session script takes last, for the session under `handle`.
     func arguments(for handle: SessionHandle) -> [ByteBuffer] {
-        [ByteBuffer(string: handle.description), ByteBuffer(string: String(history))]
+        [ByteBuffer(string: handle.description), historyArgument]
     }
 }
 
@@ -59,7 +62,7 @@ extension RedisStore {
     /// - Returns: how many were recorded (call again while it is `limit`).
     public func recordExpiries(at now: Timestamp, limit: Int, on eventLoop: any EventLoop) -> EventLoopFuture<Int> {
         guard let eventKeys else { return eventLoop.makeSucceededFuture(0) }
-        let arguments = [Self.text(now), ByteBuffer(string: String(eventKeys.history)), ByteBuffer(string: String(limit))]
+        let arguments = [Self.text(now), eventKeys.historyArgument, ByteBuffer(string: String(limit))]
         return pool.evaluate(script: RedisScripts.expireDueIndex, keys: [eventKeys.stream, eventKeys.due, eventKeys.who], arguments: arguments, on: eventLoop)
             .flatMapErrorThrowing { throw Self.storeError($0) }
             .flatMapThrowing { reply in

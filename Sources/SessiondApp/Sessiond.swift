@@ -163,7 +163,7 @@ public struct Sessiond: Sendable {
         let application = Application(
             services: services, keys: keys, storeName: configuration.store.rawValue, limits: configuration.limits,
             metrics: metrics, metricsNeedKey: configuration.metricsNeedKey,
-            eventStream: EventStreamSettings(consumerTimeout: .nanoseconds(Int64(configuration.eventConsumerTimeout / .nanoseconds(1)))),
+            eventStream: EventStreamSettings(consumerTimeout: configuration.eventConsumerTimeout),
             // One access line per request at info and below, rendered straight to bytes.
             accessLog: configuration.logLevel <= .info ? LineAccessLog(label: logger.label, format: configuration.logFormat) : nil,
             logger: logger

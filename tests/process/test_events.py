@@ -92,12 +92,12 @@ class Stream:
     """A GET /events client on http.client that parses Server-Sent Events by hand: events
     are dicts with id, event and the data's JSON."""
 
-    def __init__(self, port, last_event_id=None, timeout=10):
+    def __init__(self, port, last_event_id=None, timeout=10, path="/events"):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         headers = {"Accept": "text/event-stream"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
-        self.conn.request("GET", "/events", headers=headers)
+        self.conn.request("GET", path, headers=headers)
         self.response = self.conn.getresponse()
         assert self.response.status == 200, self.response.read()
         assert self.response.getheader("Content-Type").startswith("text/event-stream")
@@ -203,9 +203,16 @@ def test_a_consumer_resumes_after_a_disconnect_with_last_event_id(launch, store)
     assert [(e["event"], e["data"]["handle"]) for e in events] == [
         ("created", after[0]["handle"]), ("created", after[1]["handle"]), ("deleted", before[0]["handle"]),
     ]
-    # ?after= does the same for a client that cannot send the header; "0" replays everything kept.
+    # ?after= does the same for a client that cannot send the header (the header wins when
+    # both come); "0" replays everything kept.
     status, _, response = call(port, "GET", "/events?after=x")
     assert status == 400
+    by_query = Stream(port, path=f"/events?after={seen[-1]['id']}")
+    assert [e["data"]["handle"] for e in by_query.take(3)] == [e["data"]["handle"] for e in events]
+    by_query.close()
+    both = Stream(port, last_event_id=events[1]["id"], path=f"/events?after={seen[-1]['id']}")
+    assert both.next()["data"]["handle"] == events[2]["data"]["handle"]
+    both.close()
     everything = Stream(port, last_event_id="0")
     assert [e["event"] for e in everything.take(5)] == ["created", "created", "created", "created", "deleted"]
     everything.close()
@@ -292,6 +299,18 @@ def test_events_off_and_malformed_ids_are_refused(launch):
     for bad in ["abc", "1-2-3", "-1", "99999999999999999999999-0"]:
         status, problem, _ = call(port, "GET", "/events", headers={"Last-Event-ID": bad})
         assert status == 400 and problem["type"].endswith("/malformed-event-id"), (bad, problem)
+    # One Last-Event-ID only; any other query parameter is refused.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.putrequest("GET", "/events")
+    conn.putheader("Last-Event-ID", "1-0")
+    conn.putheader("Last-Event-ID", "2-0")
+    conn.endheaders()
+    response = conn.getresponse()
+    problem = json.loads(response.read())
+    conn.close()
+    assert response.status == 400 and problem["type"].endswith("/malformed-event-id"), problem
+    status, problem, _ = call(port, "GET", "/events?since=1-0")
+    assert status == 400 and problem["type"].endswith("/invalid-query"), problem
     status, _, response = call(port, "POST", "/events", {})
     assert status == 405 and response.getheader("Allow") == "GET, HEAD"
 

@@ -38,12 +38,6 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static func < (a: EventID, b: EventID) -> Bool {
         (a.milliseconds, a.sequence) < (b.milliseconds, b.sequence)
     }
-
-    /// The ID just before everything that happens from `time` on.
-    public static func before(_ time: Timestamp) -> EventID {
-        let ms = UInt64(max(0, time.millisecondsSinceEpoch))
-        return ms == 0 ? EventID(milliseconds: 0, sequence: 0) : EventID(milliseconds: ms - 1, sequence: UInt64.max)
-    }
 }
 
 /// What a read of the event history gives: the events after the asked position, in order, and
@@ -51,7 +45,8 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
 public struct EventPage: Sendable, Hashable {
     public var events: [SessionEvent]
     /// The position to ask for next: the last event's ID, or (with no events) the asked one,
-    /// or the newest ID when none was asked.
+    /// or the newest ID when none was asked. A page that is `missed` always moves past the
+    /// asked position, so that the next read is not told the same gap again.
     public var cursor: EventID
     /// True when events after the asked position were dropped from the bounded history (or
     /// lost in a restart) before this read: the consumer missed some.

@@ -47,8 +47,6 @@ private final class EventPump {
     /// Since when the client has not kept up, or nil.
     private var behindSince: NIODeadline?
     private var reading = false
-    /// The position a `missed` notice was last written for.
-    private var toldMissed: EventID?
 
     init(writer: ResponseStreamWriter, store: any SessionStore, settings: EventStreamSettings, metrics: SessiondMetrics, logger: Logger) {
         self.writer = writer
@@ -72,10 +70,7 @@ private final class EventPump {
         }
         // How long an EventSource waits before it reconnects.
         var head = ByteBuffer(staticString: "retry: 1000\n\n")
-        if page.missed, let asked {
-            toldMissed = asked
-            head.writeBytes(EventFormat.missed(after: asked))
-        }
+        if page.missed, let asked { head.writeBytes(EventFormat.missed(after: asked)) }
         writer.write(head)
         deliver(page)
     }
@@ -129,11 +124,8 @@ private final class EventPump {
             reading = false
             switch result {
             case let .success(page):
-                // Told once per position, whatever the store says on the next read.
-                if page.missed, toldMissed != cursor {
-                    toldMissed = cursor
-                    writer.write(ByteBuffer(bytes: EventFormat.missed(after: cursor)))
-                }
+                // A missed page moves the cursor past the gap (`EventPage.cursor`): told once.
+                if page.missed { writer.write(ByteBuffer(bytes: EventFormat.missed(after: cursor))) }
                 deliver(page)
             case let .failure(error):
                 // The store is away: the stream waits (heartbeats go on) and reads on later.

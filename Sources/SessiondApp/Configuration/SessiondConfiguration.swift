@@ -50,7 +50,7 @@ public struct SessiondConfiguration: Sendable {
     /// How many events each namespace keeps (`--event-history`), 0 for none.
     public var eventHistory: Int = 10_000
     /// How long a `GET /events` client may leave what was sent unread (`--event-consumer-timeout`).
-    public var eventConsumerTimeout: Duration = .seconds(10)
+    public var eventConsumerTimeout: TimeAmount = .seconds(10)
 
     /// Resolves each `Setting`: the flag's value when given, else the environment variable,
     /// else the default.
