@@ -72,8 +72,15 @@ struct RedisFailureTests {
 
     @Test func killedAndRestartedUnderLoad() async throws {
         let server = try RedisTestServer()
-        let store = try makeStore(server)
+        // 1 s, not 300 ms: this test is about a dead Redis, not a slow one, and a loaded machine
+        // running the whole suite can take 300 ms to answer a live one.
+        let store = try makeStore(server, timeout: .seconds(1))
         let known = newSession()
+        // Connected first on every loop: with a 300 ms connect timeout, the whole suite starting
+        // at once on 2 cores can leave the first connection late.
+        for loop in group.makeIterator() {
+            #expect(await waitUntilReady(store, on: loop))
+        }
         try await store.insert(known, on: group.next()).get()
 
         // Load: 8 workers reading and writing until told to stop.
@@ -122,8 +129,11 @@ struct RedisFailureTests {
         #expect(results.wrong == 0)
         #expect(results.unavailable > 0)
         #expect(results.ok > 0)
-        // Correct answers after the restart on every loop's connection.
+        // Correct answers after the restart on every loop's connection. (With a 300 ms command
+        // timeout a loaded machine may time a command out, which closes its connection and
+        // backs off again: each loop gets its 2.5 s to be ready first.)
         for loop in group.makeIterator() {
+            #expect(await waitUntilReady(store, on: loop))
             let session = newSession()
             try await store.insert(session, on: loop).get()
             #expect(try await store.load(session.id, at: clock.now(), on: loop).get() == session)
@@ -134,12 +144,13 @@ struct RedisFailureTests {
 
     @Test func aConnectionResetMidPipelineFailsPendingCommandsThenRecovers() async throws {
         let server = try RedisTestServer()
-        let store = try makeStore(server, timeout: .seconds(2))
+        let store = try makeStore(server, timeout: .seconds(6))
         let loop = group.next()
         try await store.checkReady(on: loop).get()
         // Park our connection on a blocking BLPOP, so that the reads behind it stay in flight
-        // (Redis does not run them until the BLPOP ends), then kill the connection from another one.
-        let parked = store.pool.send(RedisCommand("BLPOP", "nothing-here", "1"), on: loop)
+        // (Redis does not run them until the BLPOP ends), then kill the connection from another
+        // one. The BLPOP lasts 5 s, well past the kill even on a loaded machine.
+        let parked = store.pool.send(RedisCommand("BLPOP", "nothing-here", "5"), on: loop)
         let inFlight = (0..<20).map { _ in store.load(.random(), at: clock.now(), on: loop) }
         try await Task.sleep(for: .milliseconds(100))
         let admin = try makeStore(server, timeout: .seconds(5))
